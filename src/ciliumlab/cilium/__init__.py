@@ -1,0 +1,1 @@
+"""The Cilium half of the lab: identities, endpoints, policy, datapath, proxies (agent + operator)."""

@@ -1,0 +1,1 @@
+"""The Kubernetes half of the lab: objects, store, controllers."""

@@ -1,0 +1,1 @@
+"""Server behaviours of container images (what answers when traffic reaches a pod)."""
