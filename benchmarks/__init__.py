@@ -1,0 +1,1 @@
+"""ciliumlab benchmarks: `python -m benchmarks` prints the figures the issues name."""

@@ -1,0 +1,21 @@
+"""The `ciliumlab` command (also `python -m ciliumlab`)."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .demo import demo
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ciliumlab")
+def cli() -> None:
+    """ciliumlab: a Cilium + Hubble lab as one Python program."""
+
+
+cli.add_command(demo)
+
+
+def main() -> None:
+    cli(prog_name="ciliumlab")

@@ -1,0 +1,1 @@
+"""Static data the bootstrap writes into the cluster (config files kubeadm and the Cilium chart render)."""
