@@ -14,7 +14,7 @@ from pathlib import Path
 from ciliumlab import Lab
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "ciliumlab" / "data" / "starwars"
-SEED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "seed"
+SEED = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "seed"
 
 WORKLOAD = [
     ("tiefighter", "curl -s -XPOST deathstar.default.svc.cluster.local/v1/request-landing"),

@@ -16,7 +16,8 @@ from ciliumlab.k8s.controllers.services import assign_service_addresses
 from ciliumlab.k8s.store import Store
 from ciliumlab.k8s.validation import apply_defaults, validate
 
-DATA = Path(__file__).parent / "data"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DATA = {"http-sw-app.yaml": FIXTURES / "cilium", "webpod.yaml": FIXTURES / "seed", "curl-pod.yaml": FIXTURES / "seed"}
 
 
 class FakeIPAM:
@@ -70,7 +71,7 @@ class Lab:
         return created
 
     def apply_file(self, name: str) -> None:
-        for doc in yaml.safe_load_all((DATA / name).read_text()):
+        for doc in yaml.safe_load_all((DATA[name] / name).read_text()):
             if doc:
                 self.apply(doc, settle=False)
         self.settle()

@@ -133,7 +133,10 @@ def test_fixtures_are_valid():
 
     import yaml
 
-    for f in pathlib.Path(__file__).parent.joinpath("data").glob("*.yaml"):
+    fixtures = pathlib.Path(__file__).resolve().parents[1] / "fixtures"
+    for f in [*fixtures.joinpath("cilium").glob("*.yaml"), *fixtures.joinpath("seed").glob("*.yaml")]:
+        if f.name in ("malformed_policy.yaml", "servicemonitor.yaml", "prometheusrule.yaml", "helm-values-hubble.yaml"):
+            continue
         for doc in yaml.safe_load_all(f.read_text()):
             if doc:
                 assert validate(doc) == [], (f.name, doc["metadata"]["name"])

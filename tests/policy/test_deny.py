@@ -1,6 +1,7 @@
 """Deny policies (DN-*; spec §13.3)."""
 
 from ciliumlab.cilium.policy import MATCH_L3_L4, Decision
+from tests.conftest import shared_fixture
 from tests.policy.policylab import ICMP
 
 DN01 = """
@@ -91,7 +92,7 @@ spec:
 
 
 def test_deny_overrides_l7(lab):
-    lab.apply(open("/work/shared/fixtures/cilium/sw_l3_l4_l7_policy.yaml").read())
+    lab.apply(open(shared_fixture("cilium", "sw_l3_l4_l7_policy.yaml")).read())
     lab.apply("""
 metadata: {name: no-tie}
 spec:

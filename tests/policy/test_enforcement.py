@@ -1,6 +1,7 @@
 """Enforcement modes and default deny (EN-*; spec §13)."""
 
 from ciliumlab.cilium.policy import Decision, PolicyConfig
+from tests.conftest import shared_fixture
 from tests.policy.policylab import UDP
 
 EN01 = """
@@ -94,7 +95,7 @@ def test_en06_always_mode(make_lab):
 
 def test_en07_never_mode(make_lab):
     lab = make_lab(PolicyConfig(enforcement_mode="never"))
-    lab.apply(open("/work/shared/fixtures/cilium/sw_l3_l4_policy.yaml").read())
+    lab.apply(open(shared_fixture("cilium", "sw_l3_l4_policy.yaml")).read())
     lab.apply("""
 metadata: {name: deny-empire}
 spec:
@@ -148,7 +149,7 @@ spec:
 
 
 def test_invalid_update_keeps_previous_rules(lab):
-    assert lab.apply(open("/work/shared/fixtures/cilium/sw_l3_l4_policy.yaml").read()).valid
+    assert lab.apply(open(shared_fixture("cilium", "sw_l3_l4_policy.yaml")).read()).valid
     res = lab.apply("""
 metadata: {name: rule1}
 spec:

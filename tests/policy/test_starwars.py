@@ -1,11 +1,11 @@
 """Star Wars demo sequence SW-02..SW-14 (policy-scenarios.md §A) at the engine level."""
 
-from pathlib import Path
 
 from ciliumlab.cilium.policy import MATCH_L3_L4, MATCH_NONE, Decision
+from tests.conftest import shared_fixture
 from tests.policy.policylab import ICMP, TCP
 
-FIX = Path("/work/shared/fixtures/cilium")
+FIX = shared_fixture("cilium")
 
 
 def test_sw01_no_policy_everything_forwarded_and_unenforced(lab):

@@ -1,11 +1,11 @@
 """API-server schema checks and agent sanitisation (VA-*; spec §17)."""
 
-from pathlib import Path
 
 import pytest
 import yaml
 
 from ciliumlab.cilium.policy import PolicyConfig, agent_error, sanitize, unknown_fields, validate_crd
+from tests.conftest import shared_fixture
 
 
 def cnp(spec: dict, **meta) -> dict:
@@ -17,7 +17,7 @@ SEL = {"matchLabels": {"app": "server"}}
 
 
 def test_va01_malformed_policy_rejected_by_crd():
-    obj = yaml.safe_load(Path("/work/shared/fixtures/cilium/malformed_policy.yaml").read_text())
+    obj = yaml.safe_load(shared_fixture("cilium", "malformed_policy.yaml").read_text())
     errors = validate_crd(obj)
     msgs = [str(e) for e in errors]
     assert 'spec.egress: Invalid value: "object": spec.egress in body must be of type array: "object"' in msgs
@@ -27,7 +27,7 @@ def test_va01_malformed_policy_rejected_by_crd():
 
 def test_valid_fixtures_pass_crd():
     for name in ("sw_l3_l4_policy.yaml", "sw_l3_l4_l7_policy.yaml", "sw_deny_policy.yaml"):
-        obj = yaml.safe_load(Path("/work/shared/fixtures/cilium", name).read_text())
+        obj = yaml.safe_load(shared_fixture("cilium", name).read_text())
         assert validate_crd(obj) == [], name
         assert sanitize(obj) is None
 
