@@ -68,6 +68,7 @@ class Lab:
                                          self.cluster_config.cluster_name)
         self.fabric.dns_proxy.learn = self.cilium.learn_fqdn
         self.net = NetContext(self)
+        self._podnets: dict[tuple[str, str], tuple[tuple, LabPodNet]] = {}
         boot.bootstrap(self.store, self.cluster_config)
         for node in self.cluster_config.nodes:
             self.cilium.add_node(node.name, [node.ip, "10.0.2.15"], node.pod_cidr, apiserver=node.control_plane)
@@ -241,6 +242,19 @@ class Lab:
         return ExecResult(result.stdout, result.stderr, result.exit_code, getattr(result, "timed_out", False))
 
     def podnet(self, pod: dict) -> LabPodNet:
+        """The pod's network stack; reused while the pod object and its endpoint are unchanged."""
+        meta = pod["metadata"]
+        key = (meta.get("namespace", "default"), meta["name"])
+        cached = self._podnets.get(key)
+        stamp = (meta.get("uid"), meta.get("resourceVersion"),
+                 self.fabric.endpoints.get((pod.get("status") or {}).get("podIP", "")))
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        net = self._new_podnet(pod)
+        self._podnets[key] = (stamp, net)
+        return net
+
+    def _new_podnet(self, pod: dict) -> LabPodNet:
         meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
         node = spec.get("nodeName", "")
         host_network = bool(spec.get("hostNetwork"))

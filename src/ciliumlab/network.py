@@ -17,6 +17,8 @@ class NetContext:
         self.fabric: Fabric = lab.fabric
         self.cluster_domain = "cluster.local"
         self.dns_ip = "10.96.0.10"
+        self._cache: dict[tuple[str, str], DnsAnswer] = {}
+        self._cache_version = -1
 
     def read_file(self, podnet, path: str) -> str | None:
         return None
@@ -25,13 +27,24 @@ class NetContext:
         return self._lab.policy_config.dns_reject_response_code
 
     def dns_answer(self, path: Path, fqdn: str, qtype: str, namespace: str) -> DnsAnswer:
+        """What the DNS server behind `path` answers. CoreDNS answers are cached until the store
+        changes (its `cache 30` plugin plus the kubernetes plugin's watch, collapsed into one)."""
         from .workloads import coredns
 
         target = path.target
         if target.kind == "world":
             return self._lab.world.dns_answer(fqdn, qtype)
-        return coredns.answer(fqdn, qtype, store=self._lab.store, client_namespace=namespace,
-                              cluster_domain=self.cluster_domain, world=self._lab.world)
+        version = self._lab.store.resource_version
+        if version != self._cache_version:
+            self._cache.clear()
+            self._cache_version = version
+        key = (fqdn.lower(), qtype)
+        answer = self._cache.get(key)
+        if answer is None:
+            answer = self._cache[key] = coredns.answer(
+                fqdn, qtype, store=self._lab.store, client_namespace=namespace,
+                cluster_domain=self.cluster_domain, world=self._lab.world)
+        return DnsAnswer(answer.rcode, answer.question, answer.qtype, answer.answers, authority=answer.authority)
 
     def endpoint_interfaces(self, ep) -> list[Interface]:
         return [Interface("lo", 1, "00:00:00:00:00:00", ["127.0.0.1/8"], 65536),

@@ -8,8 +8,9 @@ one; turning them into protobuf/JSON Flows is the reader's job, done only when a
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Message types (pkg/monitor/api/types.go)
 DROP, DEBUG, CAPTURE, TRACE, POLICY_VERDICT, RECORD_CAPTURE, TRACE_SOCK = 1, 2, 3, 4, 5, 6, 7
@@ -131,7 +132,6 @@ class MonitorEvent:
     dns: DnsRecord | None = None
     observation_point: str = ""  # access log: "Ingress" / "Egress"
     sock_xlate: int = 0  # trace-sock translation point
-    extra: dict = field(default_factory=dict)
 
 
 Subscriber = Callable[[MonitorEvent], None]
@@ -143,7 +143,7 @@ class MonitorBus:
     def __init__(self, node: str, capacity: int = 65536) -> None:
         self.node = node
         self.capacity = capacity
-        self._events: list[MonitorEvent] = []
+        self._events: deque[MonitorEvent] = deque(maxlen=capacity)
         self._subscribers: list[Subscriber] = []
         self.total = 0
 
@@ -153,12 +153,10 @@ class MonitorBus:
 
     def emit(self, event: MonitorEvent) -> None:
         self.total += 1
-        events = self._events
-        events.append(event)
-        if len(events) > self.capacity:
-            del events[: len(events) - self.capacity]
-        for subscriber in self._subscribers:
-            subscriber(event)
+        self._events.append(event)
+        if self._subscribers:
+            for subscriber in self._subscribers:
+                subscriber(event)
 
     def events(self) -> list[MonitorEvent]:
         return list(self._events)

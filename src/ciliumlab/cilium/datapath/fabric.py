@@ -23,7 +23,7 @@ from ..ipcache import IPCache
 from . import events as ev
 from .conntrack import Conntrack
 from .endpoints import DatapathEndpoint, NodeHost
-from .events import MonitorBus, MonitorEvent, Peer
+from .events import TRACE, MonitorBus, MonitorEvent, Peer
 from .lb import ServiceLB
 
 # Linux: first SYN, then retransmits after 1, 2, 4, 8, 16, 32 s; gives up 64 s after the last one.
@@ -65,21 +65,27 @@ class Leg:
     peer_identity: int
 
 
-@dataclass
 class Path:
     """A resolved connection: who talks to whom, the decisions, and how to report packets."""
 
-    client: Client
-    src_port: int
-    proto: int
-    target: Target
-    frontend: tuple[str, int] | None
-    src_identity_at_dst: int
-    dst_identity_at_src: int
-    snat_ip: str = ""
-    egress: Leg | None = None
-    ingress: Leg | None = None
-    l7_leg: Leg | None = None  # which side's proxy handles this connection
+    __slots__ = ("client", "src_port", "proto", "target", "frontend", "src_identity_at_dst",
+                 "dst_identity_at_src", "snat_ip", "egress", "ingress", "l7_leg", "_peers", "_points")
+
+    def __init__(self, client: Client, src_port: int, proto: int, target: Target, frontend: tuple[str, int] | None,
+                 src_identity_at_dst: int, dst_identity_at_src: int, snat_ip: str = "") -> None:
+        self.client = client
+        self.src_port = src_port
+        self.proto = proto
+        self.target = target
+        self.frontend = frontend
+        self.src_identity_at_dst = src_identity_at_dst
+        self.dst_identity_at_src = dst_identity_at_src
+        self.snat_ip = snat_ip
+        self.egress: Leg | None = None
+        self.ingress: Leg | None = None
+        self.l7_leg: Leg | None = None  # which side's proxy handles this connection
+        self._peers: dict = {}  # (node, reply) -> (src Peer, dst Peer)
+        self._points: dict = {}  # (reply, to_proxy) -> resolved hops
 
     @property
     def src_ip_at_dst(self) -> str:
@@ -190,6 +196,12 @@ class Fabric:
     # -- events --------------------------------------------------------------------------------
     def peers(self, path: Path, node: str, reply: bool) -> tuple[Peer, Peer]:
         """Source and destination of a packet of this connection as `node` reports them."""
+        cached = path._peers.get((node, reply))
+        if cached is None:
+            cached = path._peers[(node, reply)] = self._peers(path, node, reply)
+        return cached
+
+    def _peers(self, path: Path, node: str, reply: bool) -> tuple[Peer, Peer]:
         c, t = path.client, path.target
         c_ip = c.ip if node == c.node else path.src_ip_at_dst
         if node != c.node:
@@ -209,9 +221,9 @@ class Fabric:
     def trace(self, path: Path, node: str, point: int, flags: int, reply: bool, ct_reason: int,
               length: int = 66, icmp_type: int = -1) -> None:
         src, dst = self.peers(path, node, reply)
-        self.emit(node, MonitorEvent(
-            ev.TRACE, point, self.clock.tick(), node, path.proto, src, dst, tcp_flags=flags, icmp_type=icmp_type,
-            ct_reason=ct_reason, is_reply=reply, orig_dst=path.frontend if not reply else None,
+        self.monitors[node].emit(MonitorEvent(
+            ev.TRACE, point, self.clock.tick(), node, path.proto, src, dst, flags, icmp_type, 0, ct_reason, reply,
+            orig_dst=path.frontend if not reply else None,
             orig_src_ip=path.client.ip if (path.snat_ip and node == path.client.node and not reply) else "",
             length=length, ifindex=self._ifindex(path, node, point, reply)))
 
@@ -279,9 +291,24 @@ class Fabric:
 
     def packet(self, path: Path, flags: int, reply: bool, ct_reason: int, *, to_proxy: bool = False,
                length: int = 66, icmp_type: int = -1) -> None:
+        """Report one packet of the connection at every observation point it passes (hot path:
+        everything about the points is resolved once per connection and direction)."""
+        hops = path._points.get((reply, to_proxy))
+        if hops is None:
+            hops = path._points[(reply, to_proxy)] = self._hops(path, reply, to_proxy)
+        tick, proto, orig_dst = self.clock.tick, path.proto, (None if reply else path.frontend)
+        for node, point, src, dst, ifindex, orig_src, bus in hops:
+            bus.emit(MonitorEvent(TRACE, point, tick(), node, proto, src, dst, flags, icmp_type, 0, ct_reason, reply,
+                                  orig_dst=orig_dst, orig_src_ip=orig_src, length=length, ifindex=ifindex))
+
+    def _hops(self, path: Path, reply: bool, to_proxy: bool) -> list[tuple]:
         points = self.reply_points(path) if reply else self.forward_points(path, to_proxy)
+        hops = []
         for node, point in points:
-            self.trace(path, node, point, flags, reply, ct_reason, length, icmp_type)
+            src, dst = self.peers(path, node, reply)
+            orig_src = path.client.ip if (path.snat_ip and node == path.client.node and not reply) else ""
+            hops.append((node, point, src, dst, self._ifindex(path, node, point, reply), orig_src, self.monitors[node]))
+        return hops
 
     # -- connection setup ----------------------------------------------------------------------
     def connect(self, client: Client, dst_ip: str, dst_port: int, *, timeout: float | None,

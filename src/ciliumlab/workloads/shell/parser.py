@@ -9,6 +9,7 @@ Grammar (simplified from POSIX XCU 2.10):
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import ast
@@ -21,7 +22,9 @@ RESERVED_END = {"then", "elif", "else", "fi", "do", "done", "}", "esac", ";;"}
 REDIR_OPS = {">", ">>", "<", ">&", "<&", "&>", "<<", ">|"}
 
 
+@functools.lru_cache(maxsize=1024)
 def parse(src: str) -> ast.Node:
+    """Parse a script. Cached: trees are never mutated, and loops re-run the same scripts."""
     return Parser(src).parse_program()
 
 
