@@ -28,6 +28,7 @@ from .k8s import kinds, manifest
 from .k8s.selectors import parse_label_selector
 from .k8s.store import Store
 from .network import NetContext
+from .workloads.nodeservices import node_listeners
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 NODE_IMAGE = "ubuntu:24.04"
@@ -71,7 +72,9 @@ class Lab:
         self._podnets: dict[tuple[str, str], tuple[tuple, LabPodNet]] = {}
         boot.bootstrap(self.store, self.cluster_config)
         for node in self.cluster_config.nodes:
-            self.cilium.add_node(node.name, [node.ip, "10.0.2.15"], node.pod_cidr, apiserver=node.control_plane)
+            agent = self.cilium.add_node(node.name, [node.ip, "10.0.2.15"], node.pod_cidr, apiserver=node.control_plane)
+            agent.host.listeners.update(node_listeners(node.control_plane, self.cluster_config.k8s_version,
+                                                       now=self.clock.now))
         ctx = ControllerContext(clock=self.clock, cluster_name=self.cluster_config.cluster_name,
                                 service_cidr=self.cluster_config.service_cidr,
                                 allocate_pod_ip=self.cilium.allocate_pod_ip,

@@ -37,12 +37,11 @@ def http(lab: Lab, pod: str, target: str, *, ns: str = "default", method: str = 
          headers: tuple[str, ...] = ()) -> str:
     """curl from `pod` to `target` (host[:port]); returns the outcome."""
     hdrs = " ".join(f"-H '{h}'" for h in headers)
-    cmd = f"curl -s -o /dev/null -w '%{{http_code}}' --connect-timeout 1 -X {method} {hdrs} http://{target}{path}"
+    cmd = f"curl -s -w '\\n%{{http_code}}' --connect-timeout 1 -X {method} {hdrs} http://{target}{path}"
     result, reasons = drops_during(lab, lambda: lab.exec(pod, cmd, namespace=ns))
-    if result.exit_code == 0 and result.stdout == "403":
-        return "L7-403"
     if result.exit_code == 0:
-        return "FORWARDED"
+        body, _, code = result.stdout.rpartition("\n")
+        return "L7-403" if (code == "403" and body == "Access denied\r\n") else "FORWARDED"
     return classify(result, reasons)
 
 

@@ -162,3 +162,18 @@ def test_va12_missing_sections_rejected(gen: Lab) -> None:
     with pytest.raises(InvalidObject):
         gen.apply(CNP.format(name="va12", body=""))
     assert snapshot(gen) == before
+
+
+def test_named_port_in_network_policy(gen: Lab) -> None:
+    gen.apply("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: named}
+spec:
+  podSelector: {matchLabels: {app: server}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: client}}}], ports: [{port: http}]}]
+""")
+    server = pod_ip(gen, "server")
+    assert http(gen, "client", f"{server}:80") == "FORWARDED"
+    assert http(gen, "client", f"{server}:81") == "DROPPED/133"
+    assert http(gen, "other", f"{server}:80") == "DROPPED/133"

@@ -205,3 +205,47 @@ spec:
 """)
     assert reached(http(gen, "dev1", "10.96.0.1:443"))
     assert http(gen, "dev1", "1.1.1.1:443") == "DROPPED/133"
+
+
+def test_pt03_omitted_protocol_is_any(gen: Lab) -> None:
+    gen.apply("""
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: dns-any}
+spec:
+  endpointSelector: {matchLabels: {app: client}}
+  egress:
+  - toEndpoints: [{matchLabels: {"k8s:io.kubernetes.pod.namespace": kube-system, "k8s:k8s-app": kube-dns}}]
+    toPorts: [{ports: [{port: "53"}]}]
+""")
+    for flags in ("", "+tcp"):
+        r = gen.exec("client", f"dig {flags} +short +time=1 +tries=1 kubernetes.default.svc.cluster.local")
+        assert (r.stdout, r.exit_code) == ("10.96.0.1\n", 0), flags
+    assert http(gen, "client", f"{pod_ip(gen, 'server')}:80") == "DROPPED/133"
+
+
+def test_audit_mode_reports_but_lets_traffic_pass() -> None:
+    from ciliumlab.cilium.datapath import events as ev
+    from tests.conftest import shared_fixture
+
+    lab = Lab(config={"cilium_config": {"policy-audit-mode": "true"}})
+    lab.apply(shared_fixture("cilium", "http-sw-app.yaml"))
+    lab.apply(shared_fixture("cilium", "sw_l3_l4_policy.yaml"))
+    start = len(lab.events())
+    r = lab.exec("xwing", "curl -s -XPOST deathstar.default.svc.cluster.local/v1/request-landing")
+    assert (r.stdout, r.exit_code) == ("Ship landed\n", 0)
+    new = lab.events()[start:]
+    assert not [e for e in new if e.type == ev.DROP]
+    verdicts = [e for e in new if e.type == ev.POLICY_VERDICT and e.direction == ev.INGRESS]
+    assert verdicts and verdicts[0].audited and verdicts[0].verdict == -133
+
+
+def test_socket_lb_translation_is_reported(gen: Lab) -> None:
+    from ciliumlab.cilium.datapath import events as ev
+
+    start = len(gen.events())
+    cluster_ip = gen.get("svc", "server")["spec"]["clusterIP"]
+    assert http(gen, "client", f"{cluster_ip}:80") == "FORWARDED"
+    socks = [e for e in gen.events()[start:] if e.type == ev.TRACE_SOCK]
+    assert [(e.subtype, e.dst.ip) for e in socks] == [
+        (ev.SOCK_PRE_XLATE_FWD, cluster_ip), (ev.SOCK_POST_XLATE_FWD, pod_ip(gen, "server"))]

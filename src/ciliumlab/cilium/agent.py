@@ -88,6 +88,7 @@ class CiliumControlPlane:
         self._cidr_identities: dict = {}
         self._fqdn_labels: dict[str, set[Label]] = {}
         self._apiservers: set[str] = set()
+        self._named_ports: dict[str, set[tuple[int, str]]] = {}
         allocator.subscribe(self._on_identity)
         for identity in allocator.all():
             repo.set_identity(identity.id, identity.labels)
@@ -172,6 +173,21 @@ class CiliumControlPlane:
             self.endpoints[uid] = self._add_endpoint(pod, labels, fingerprint, record.id if record else None)
         for uid in [u for u in self.endpoints if u not in seen]:
             self._remove_endpoint(self.endpoints.pop(uid))
+        self._sync_named_ports()
+
+    def _sync_named_ports(self) -> None:
+        """The cluster-wide name → port map policies resolve `port: http` against."""
+        ports: dict[str, set[tuple[int, str]]] = {}
+        for pod in self.store.list("Pod"):
+            if (pod.get("spec") or {}).get("hostNetwork"):
+                continue
+            for container in (pod.get("spec") or {}).get("containers") or []:
+                for port in container.get("ports") or []:
+                    if port.get("name") and port.get("containerPort"):
+                        ports.setdefault(port["name"], set()).add((port["containerPort"], port.get("protocol", "TCP")))
+        if ports != self._named_ports:
+            self._named_ports = ports
+            self.repo.set_named_ports(ports)
 
     def _add_endpoint(self, pod: dict, labels: LabelSet, fingerprint: tuple, eid: int | None) -> EndpointRecord:
         meta, spec, status = pod["metadata"], pod["spec"], pod["status"]

@@ -28,8 +28,11 @@ class Conntrack:
     TCP_LIFETIME = 21600.0
     NON_TCP_LIFETIME = 60.0
 
+    GC_EVERY = 4096  # creations between garbage collections (the agent's CT GC interval, in work)
+
     def __init__(self) -> None:
         self._entries: dict[CTKey, CTEntry] = {}
+        self._created = 0
 
     def lookup(self, key: CTKey) -> tuple[CTEntry | None, bool]:
         """(entry, is_reply) for a packet with this 5-tuple."""
@@ -41,6 +44,9 @@ class Conntrack:
         return entry, entry is not None
 
     def create(self, key: CTKey, now: float, **kw) -> CTEntry:
+        self._created += 1
+        if self._created % self.GC_EVERY == 0:
+            self.gc(now)
         entry = CTEntry(created=now, last_seen=now, **kw)
         self._entries[key] = entry
         return entry

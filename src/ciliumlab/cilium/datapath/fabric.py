@@ -160,6 +160,9 @@ class Fabric:
         path = Path(client, src_port or self.ephemeral_port(), proto, target, frontend,
                     src_identity_at_dst=self._src_identity(client, target),
                     dst_identity_at_src=self.ipcache.identity_of(dst_ip, client.node), snat_ip=snat)
+        if frontend is not None and client.endpoint is not None:
+            self.sock_trace(path, ev.SOCK_PRE_XLATE_FWD)
+            self.sock_trace(path, ev.SOCK_POST_XLATE_FWD)
         port_or_type = dst_port if proto != ev.ICMP else 8
         # A verdict counts when policy decided it: an enforced direction, or a deny / L7 redirect
         # from a rule with enableDefaultDeny false in a direction that is otherwise open.
@@ -232,6 +235,19 @@ class Fabric:
             ep = path.client.endpoint if reply else path.target.endpoint
             return ep.ifindex if ep is not None else 0
         return 0
+
+    def sock_trace(self, path: Path, point: int) -> None:
+        """Socket-LB translation at connect()/sendmsg() (pre: the service frontend, post: the
+        backend) or, for replies read by recvmsg(), the reverse translation."""
+        c = path.client
+        src = Peer(c.ip, 0, c.endpoint.identity, c.endpoint.id)
+        if point in (ev.SOCK_PRE_XLATE_FWD, ev.SOCK_POST_XLATE_REV):
+            ip, port = path.frontend
+            dst = Peer(ip, port, 0, 0)
+        else:
+            dst = Peer(path.target.ip, path.target.port, path.dst_identity_at_src, 0)
+        self.monitors[c.node].emit(MonitorEvent(
+            ev.TRACE_SOCK, point, self.clock.tick(), c.node, path.proto, src, dst, sock_xlate=point))
 
     def policy_verdict(self, path: Path, leg: Leg, flags: int, icmp_type: int = -1) -> None:
         verdict = leg.verdict

@@ -177,6 +177,9 @@ class LabPodNet:
             if ips and proxy.learn is not None:
                 proxy.learn(self.node_name, fqdn, ips, min(r.ttl for r in answer.answers))
         self.fabric.packet(path, ev.PSH | ev.ACK if tcp else 0, True, ev.CT_REPLY, length=120)
+        if path.frontend is not None and self.endpoint is not None and not tcp:
+            self.fabric.sock_trace(path, ev.SOCK_PRE_XLATE_REV)
+            self.fabric.sock_trace(path, ev.SOCK_POST_XLATE_REV)
         if tcp:
             self.fabric.close(path)
         answer.elapsed = self.now() - start
