@@ -175,7 +175,7 @@ class Lab:
             ns = (meta.get("namespace") or "default") if info.namespaced else None
             if self.store.delete(info.kind, ns, meta["name"]) is None:
                 missing.append(f'Error from server (NotFound): error when deleting "{doc.origin}": '
-                               f'{info.plural}{"." + info.group if info.group else ""} "{meta["name"]}" not found')
+                               f'{_resource(info)} "{meta["name"]}" not found')
             else:
                 lines.append(f'{info.resource_ref} "{meta["name"]}" deleted')
             self.reconcile()
@@ -189,8 +189,7 @@ class Lab:
         """`kubectl delete <kind> <name>`."""
         info = self._kind(kind)
         if self.store.delete(info.kind, namespace if info.namespaced else None, name) is None:
-            raise NotFound(f'Error from server (NotFound): {info.plural}{"." + info.group if info.group else ""} '
-                           f'"{name}" not found', kind=info.kind, name=name)
+            raise _not_found(info, name)
         self.reconcile()
         return f'{info.resource_ref} "{name}" deleted'
 
@@ -198,8 +197,7 @@ class Lab:
         info = self._kind(kind)
         obj = self.store.get(info.kind, namespace if info.namespaced else None, name)
         if obj is None:
-            raise NotFound(f'Error from server (NotFound): {info.plural}{"." + info.group if info.group else ""} '
-                           f'"{name}" not found', kind=info.kind, name=name)
+            raise _not_found(info, name)
         return copy.deepcopy(obj)
 
     def list(self, kind: str, namespace: str | None = None, label_selector: str | None = None) -> list[dict]:
@@ -310,6 +308,15 @@ class Lab:
     @property
     def nodes(self) -> list[str]:
         return [n.name for n in self.cluster_config.nodes]
+
+
+def _resource(info: kinds.KindInfo) -> str:
+    """How the API server names a resource in errors: `pods`, `deployments.apps`."""
+    return f"{info.plural}.{info.group}" if info.group else info.plural
+
+
+def _not_found(info: kinds.KindInfo, name: str) -> NotFound:
+    return NotFound(f'Error from server (NotFound): {_resource(info)} "{name}" not found', kind=info.kind, name=name)
 
 
 def _strip_for_last_applied(doc: dict) -> dict:

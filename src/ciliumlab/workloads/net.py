@@ -56,6 +56,15 @@ class ResolveError(NetError):
 
 # ---------------------------------------------------------------------------------------------
 # HTTP
+def find_header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of a header, by case-insensitive name (HTTP header names are)."""
+    lname = name.lower()
+    for k, v in headers:
+        if k.lower() == lname:
+            return v
+    return None
+
+
 @dataclass
 class HttpRequest:
     method: str
@@ -67,11 +76,7 @@ class HttpRequest:
     scheme: str = "http"
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for k, v in self.headers:
-            if k.lower() == lname:
-                return v
-        return None
+        return find_header(self.headers, name)
 
 
 @dataclass
@@ -83,11 +88,7 @@ class HttpResponse:
     version: str = "HTTP/1.1"
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for k, v in self.headers:
-            if k.lower() == lname:
-                return v
-        return None
+        return find_header(self.headers, name)
 
 
 @dataclass
