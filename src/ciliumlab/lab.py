@@ -28,6 +28,7 @@ from .k8s import kinds, manifest
 from .k8s.selectors import parse_label_selector
 from .k8s.store import Store
 from .network import NetContext
+from .observability import HubbleView
 from .workloads.nodeservices import node_listeners
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -81,6 +82,7 @@ class Lab:
                                 release_pod_ip=self.cilium.release_pod_ip,
                                 node_ip=lambda name: self.cilium.nodes[name].host.ip)
         self.controllers = all_controllers(self.store, ctx)
+        self.hubble = HubbleView(self)
         self._read_cilium_config()
         self.reconcile()
 
@@ -105,6 +107,7 @@ class Lab:
         cfg.cluster_name = data.get("cluster-name", cfg.cluster_name)
         cfg.dns_reject_response_code = data.get("tofqdns-dns-reject-response-code", cfg.dns_reject_response_code)
         self.fabric.routing_mode = data.get("routing-mode", "tunnel")
+        self.hubble.configure(data)
 
     # -- the kubectl-like API -------------------------------------------------------------------
     def apply(self, src) -> list[str]:

@@ -21,6 +21,7 @@ from .identity import Identity, IdentityAllocator, cidr_labels
 from .ipam import NodeIPAM
 from .ipcache import IPCache, IPEntry
 from .labels import Label, LabelSet, pod_identity_labels
+from .policy import ServiceInfo
 
 POLICY_KINDS = ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy")
 
@@ -85,10 +86,13 @@ class CiliumControlPlane:
         self.endpoints: dict[str, EndpointRecord] = {}  # pod uid -> record
         self._policy_seen: dict[tuple[str, str, str], tuple[str, int]] = {}
         self._lb_version = -1
+        self._svc_stamp: tuple = ()
+        self._services: list[ServiceInfo] = []
         self._cidr_identities: dict = {}
         self._fqdn_labels: dict[str, set[Label]] = {}
         self._apiservers: set[str] = set()
         self._named_ports: dict[str, set[tuple[int, str]]] = {}
+        self.dns_names: dict[tuple[str, int], dict[str, list[str]]] = {}  # (node, endpoint id) -> ip -> names
         allocator.subscribe(self._on_identity)
         for identity in allocator.all():
             repo.set_identity(identity.id, identity.labels)
@@ -147,6 +151,7 @@ class CiliumControlPlane:
     # -- the reconcile loop ---------------------------------------------------------------------
     def sync(self) -> None:
         self._sync_endpoints()
+        self._sync_services()
         self._sync_policies()
         self._sync_lb()
 
@@ -319,8 +324,14 @@ class CiliumControlPlane:
             mapping[prefix] = identity
         self.ipcache.set_prefixes(mapping)
 
-    def learn_fqdn(self, node: str, name: str, ips: list[str], ttl: int) -> None:
-        """The DNS proxy saw `name` resolve to `ips`: give them identities toFQDNs can select."""
+    def learn_fqdn(self, node: str, name: str, ips: list[str], ttl: int, endpoint_id: int = 0) -> None:
+        """The DNS proxy saw `name` resolve to `ips` for an endpoint: remember the names (Hubble's
+        source/destination_names) and give the IPs identities toFQDNs selectors can select."""
+        cache = self.dns_names.setdefault((node, endpoint_id), {})
+        for ip in ips:
+            names = cache.setdefault(ip, [])
+            if name.rstrip(".") not in names:
+                names.append(name.rstrip("."))
         selectors = [s for s in self.repo.fqdn_selectors() if s.matches(name)]
         if not selectors:
             return
@@ -341,6 +352,21 @@ class CiliumControlPlane:
                 self._write_cep(record, pod)
 
     # -- services -------------------------------------------------------------------------------
+    def _sync_services(self) -> None:
+        """Feed Services + EndpointSlice backends to the policy engine (toServices peers)."""
+        services, slices = self.store.list("Service"), self.store.list("EndpointSlice")
+        stamp = tuple(sorted((o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"],
+                              o["metadata"].get("resourceVersion", "")) for o in services + slices))
+        if stamp == self._svc_stamp:
+            return
+        self._svc_stamp = stamp
+        infos = _service_infos(services, slices)
+        if infos == self._services:
+            return
+        self._services = infos
+        if self.repo.set_services(infos):
+            self._sync_cidr_identities()
+
     def _sync_lb(self) -> None:
         version = sum(int(o["metadata"].get("resourceVersion", 0)) for kind in ("Service", "EndpointSlice")
                       for o in self.store.list(kind)) + len(self.store.list("Service")) * 100003
@@ -349,6 +375,31 @@ class CiliumControlPlane:
         self._lb_version = version
         node_ips = {name: agent.host.ips for name, agent in self.nodes.items()}
         self.fabric.lb.rebuild(self.store.list("Service"), self.store.list("EndpointSlice"), node_ips)
+
+
+def _service_infos(services: list[dict], slices: list[dict]) -> list[ServiceInfo]:
+    """ServiceInfo per Service; backends are the EndpointSlice addresses Cilium would use
+    (ready endpoints, or terminating ones still serving), found by `kubernetes.io/service-name`."""
+    backends: dict[tuple[str, str], list[str]] = {}
+    for es in slices:
+        meta = es.get("metadata") or {}
+        svc = (meta.get("labels") or {}).get("kubernetes.io/service-name")
+        if not svc:
+            continue
+        ips = backends.setdefault((meta.get("namespace", "default"), svc), [])
+        for ep in es.get("endpoints") or []:
+            cond = ep.get("conditions") or {}
+            if cond.get("ready") is False and not (cond.get("serving") and cond.get("terminating")):
+                continue
+            ips.extend(a for a in ep.get("addresses") or [] if a not in ips)
+    out = []
+    for svc in services:
+        meta, spec = svc["metadata"], svc.get("spec") or {}
+        ns = meta.get("namespace", "default")
+        out.append(ServiceInfo(meta["name"], ns, dict(meta.get("labels") or {}), dict(spec.get("selector") or {}) or None,
+                               tuple(sorted(backends.get((ns, meta["name"]), [])))))
+    out.sort(key=lambda s: (s.namespace, s.name))
+    return out
 
 
 def _cep_policy(policy) -> dict:

@@ -239,15 +239,19 @@ class Fabric:
     def sock_trace(self, path: Path, point: int) -> None:
         """Socket-LB translation at connect()/sendmsg() (pre: the service frontend, post: the
         backend) or, for replies read by recvmsg(), the reverse translation."""
-        c = path.client
-        src = Peer(c.ip, 0, c.endpoint.identity, c.endpoint.id)
-        if point in (ev.SOCK_PRE_XLATE_FWD, ev.SOCK_POST_XLATE_REV):
-            ip, port = path.frontend
-            dst = Peer(ip, port, 0, 0)
-        else:
-            dst = Peer(path.target.ip, path.target.port, path.dst_identity_at_src, 0)
-        self.monitors[c.node].emit(MonitorEvent(
-            ev.TRACE_SOCK, point, self.clock.tick(), c.node, path.proto, src, dst, sock_xlate=point))
+        key = ("sock", point in (ev.SOCK_PRE_XLATE_FWD, ev.SOCK_POST_XLATE_REV))
+        peers = path._peers.get(key)
+        if peers is None:
+            c = path.client
+            src = Peer(c.ip, 0, c.endpoint.identity, c.endpoint.id)
+            if key[1]:
+                dst = Peer(path.frontend[0], path.frontend[1], 0, 0)
+            else:
+                dst = Peer(path.target.ip, path.target.port, path.dst_identity_at_src, 0)
+            peers = path._peers[key] = (src, dst, self.monitors[c.node])
+        src, dst, bus = peers
+        bus.emit(MonitorEvent(ev.TRACE_SOCK, point, self.clock.tick(), path.client.node, path.proto, src, dst,
+                              sock_xlate=point))
 
     def policy_verdict(self, path: Path, leg: Leg, flags: int, icmp_type: int = -1) -> None:
         verdict = leg.verdict

@@ -175,7 +175,8 @@ class LabPodNet:
             proxy.log(path, leg, ev.L7_RESPONSE, ev.L7_FORWARDED, fqdn, qtype, answer, latency_ns=400_000)
             ips = [r.data for r in answer.answers if r.rtype == "A"]
             if ips and proxy.learn is not None:
-                proxy.learn(self.node_name, fqdn, ips, min(r.ttl for r in answer.answers))
+                proxy.learn(self.node_name, fqdn, ips, min(r.ttl for r in answer.answers),
+                            self.endpoint.id if self.endpoint is not None else 0)
         self.fabric.packet(path, ev.PSH | ev.ACK if tcp else 0, True, ev.CT_REPLY, length=120)
         if path.frontend is not None and self.endpoint is not None and not tcp:
             self.fabric.sock_trace(path, ev.SOCK_PRE_XLATE_REV)

@@ -5,6 +5,10 @@ a shared `SelectorCache`; `policy_for(identity)` resolves lazily and caches the 
 change only invalidates the identities it can affect (subjects of the old/new rules, the
 identity whose labels changed). Peer membership is read live from the cached selectors, so a
 new peer identity only needs the verdict memos cleared, not a recomputation.
+
+`toServices` items get their peers from the Services handed to `set_services` (services.py):
+on a Service change only rules using toServices are re-resolved, and only the subjects of
+rules whose generated peers actually changed lose their resolved policy.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from .endpoint_policy import DirectionPolicy, EndpointPolicy, Entry
 from .fqdn import FQDNSelector
 from .knp import parse_network_policy
 from .l7 import L7Spec
-from .rule import Rule, parse_cilium_policy
+from .rule import Rule, RuleItem, cidr_selectors, parse_cilium_policy
 from .sanitize import sanitize
-from .selector import CachedSelector, SelectorCache
+from .selector import CachedSelector, Selector, SelectorCache
+from .services import ServiceInfo, service_peers
 from .types import KIND_CCNP, KIND_CNP, KIND_KNP, VALID_MESSAGE, ImportResult, PolicyConfig, PolicyRef
 
 KIND_ALIASES = {
@@ -46,6 +51,8 @@ class PolicyRepository:
         self._subject_rules: dict[CachedSelector, set[Rule]] = {}
         self._policies: dict[int, EndpointPolicy] = {}
         self._named_ports: dict[str, set[tuple[int, str]]] = {}
+        self._services: tuple[ServiceInfo, ...] = ()
+        self._service_rules: set[Rule] = set()
         self._cfg = self.config.snapshot()
         self.errors: dict[tuple[str, str, str], str] = {}  # last sanitisation error per object
 
@@ -65,6 +72,7 @@ class PolicyRepository:
         else:
             rules = parse_cilium_policy(obj, revision, self.config)
         for r in rules:
+            self._resolve_services(r)
             self._register(r)
         old = self._objects.get(key, [])
         affected = self._subjects(old) | self._subjects(rules)
@@ -112,6 +120,63 @@ class PolicyRepository:
             if getattr(pol, "uses_named_ports", False):
                 del self._policies[ident_id]
 
+    # -- services (toServices) ----------------------------------------------------------------
+    def set_services(self, services) -> bool:
+        """Replace the known Services; re-resolve rules using toServices.
+
+        Returns True if some rule's generated peers changed (then `cidr_prefixes()` may have
+        changed too and the affected identities' policies were invalidated)."""
+        new = tuple(sorted(services, key=lambda s: (s.namespace, s.name)))
+        if new == self._services:
+            return False
+        self._services = new
+        affected: set[int] = set()
+        changed = False
+        cache = self.selector_cache
+        for rule in self._service_rules:
+            rule_changed = False
+            for it in rule.items:
+                if it.services is None:
+                    continue
+                peers, cidrs = self._service_item_peers(it)
+                if peers == it.peers and cidrs == it.cidrs:
+                    continue
+                new_cs = [cache.add(sel) for sel in peers]
+                for cs in it.peer_cs:
+                    cache.release(cs)
+                it.peers, it.cidrs, it.peer_cs = peers, cidrs, new_cs
+                rule_changed = True
+            if rule_changed:
+                changed = True
+                if rule.subject_cs is not None:
+                    affected |= rule.subject_cs.ids
+        if changed:
+            self.revision += 1
+            self._invalidate(affected)
+        return changed
+
+    def services(self) -> tuple[ServiceInfo, ...]:
+        return self._services
+
+    def _resolve_services(self, rule: Rule) -> None:
+        for it in rule.items:
+            if it.services is not None:
+                it.peers, it.cidrs = self._service_item_peers(it)
+
+    def _service_item_peers(self, it: RuleItem) -> tuple[tuple[Selector, ...], tuple]:
+        """Generated toEndpoints / toCIDRSet peers of one toServices item (services.py)."""
+        peers: list[Selector] = []
+        cidrs: list = []
+        for svc in self._services:
+            if not any(ref.matches(svc) for ref in it.services or ()):
+                continue
+            sels, nets = service_peers(svc)
+            peers.extend(sels)
+            for net in nets:
+                cidrs.append(net)
+                peers.extend(cidr_selectors(net))
+        return tuple(dict.fromkeys(peers)), tuple(dict.fromkeys(cidrs))
+
     # -- queries -----------------------------------------------------------------------------
     def cidr_prefixes(self) -> set[ipaddress.IPv4Network]:
         out = set()
@@ -155,6 +220,8 @@ class PolicyRepository:
         if rule.subject is not None:
             rule.subject_cs = cache.add(rule.subject)
             self._subject_rules.setdefault(rule.subject_cs, set()).add(rule)
+        if rule.uses_services:
+            self._service_rules.add(rule)
         for it in rule.items:
             it.peer_cs = [cache.add(s) for s in it.peers] if it.peers is not None else []
 
@@ -167,9 +234,11 @@ class PolicyRepository:
                 if not users:
                     del self._subject_rules[rule.subject_cs]
             cache.release(rule.subject_cs)
+        self._service_rules.discard(rule)
         for it in rule.items:
             for cs in it.peer_cs:
                 cache.release(cs)
+            it.peer_cs = []
 
     def _subjects(self, rules: list[Rule]) -> set[int]:
         out: set[int] = set()

@@ -17,7 +17,7 @@ class DnsProxy:
     def __init__(self, fabric, port: int = 42591) -> None:
         self.fabric = fabric
         self.port = port
-        self.learn = None  # callable(node, name, ips, ttl) installed by the agent
+        self.learn = None  # callable(node, name, ips, ttl, endpoint_id) installed by the agent
 
     def allows(self, leg, qname: str) -> bool:
         l7 = leg.verdict.l7
