@@ -52,3 +52,17 @@ class NotFound(LookupError):
         super().__init__(message)
         self.kind = kind
         self.name = name
+
+
+class AlreadyExists(InvalidObject):
+    """409 AlreadyExists: `pods "x" already exists`."""
+
+    def __init__(self, message: str, *, kind: str = "", name: str = "") -> None:
+        super().__init__(message, kind=kind, name=name, code=409, reason="AlreadyExists")
+
+
+class Conflict(InvalidObject):
+    """409 Conflict: an update against a stale resourceVersion."""
+
+    def __init__(self, message: str, *, kind: str = "", name: str = "") -> None:
+        super().__init__(message, kind=kind, name=name, code=409, reason="Conflict")

@@ -23,7 +23,7 @@ from .cilium.policy import PolicyConfig, PolicyRepository
 from .cilium.proxy.dns import DnsProxy
 from .cilium.proxy.http import HttpProxy
 from .clock import make_clock
-from .errors import InvalidObject, NotFound
+from .errors import AlreadyExists, Conflict, InvalidObject, NotFound
 from .k8s import kinds, manifest
 from .k8s.selectors import parse_label_selector
 from .k8s.store import Store
@@ -129,43 +129,98 @@ class Lab:
             raise exc
         return lines
 
-    create = apply
-
     def _apply_one(self, doc: dict, origin: str) -> str:
-        from .k8s.controllers.services import assign_service_addresses
-        from .k8s.validation import apply_defaults, validate
-
         info = kinds.for_kind(doc["kind"], doc["apiVersion"])
         meta = doc.get("metadata") or {}
         name = meta.get("name", "")
         namespace = (meta.get("namespace") or "default") if info.namespaced else None
-        if namespace and self.store.get("Namespace", None, namespace) is None:
-            raise InvalidObject(f'Error from server (NotFound): error when creating "{origin}": '
-                                f'namespaces "{namespace}" not found', code=404, reason="NotFound")
         existing = self.store.get(info.kind, namespace, name)
         applied = json.dumps(_strip_for_last_applied(doc), sort_keys=True, separators=(",", ":"))
         if existing is not None and (existing["metadata"].get("annotations") or {}).get(LAST_APPLIED) == applied:
             return f"{info.resource_ref}/{name} unchanged"
         obj = copy.deepcopy(doc)
         obj.setdefault("metadata", {})
-        if namespace:
-            obj["metadata"]["namespace"] = namespace
         obj["metadata"].setdefault("annotations", {})[LAST_APPLIED] = applied
-        if existing is not None:
-            obj = _merge_server_fields(obj, existing)
+        verb = "applying patch" if existing else "creating"
+        try:
+            if existing is None:
+                self.create(obj)
+                return f"{info.resource_ref}/{name} created"
+            self.update(_merge_server_fields(obj, existing), check_version=False)
+            return f"{info.resource_ref}/{name} configured"
+        except InvalidObject as exc:
+            prefix = "Error from server (NotFound)" if exc.code == 404 else "Error from server (Invalid)"
+            raise InvalidObject(f'{prefix}: error when {verb} "{origin}": {exc}', kind=exc.kind, name=exc.name,
+                                causes=exc.causes, code=exc.code, reason=exc.reason) from None
+
+    # -- the API server's write path (what `kubectl` requests reach in the served lab) -----------
+    def create(self, obj: dict) -> dict:
+        """POST: default, validate, allocate (Service IPs), store, reconcile. Returns the stored object.
+        Raises InvalidObject (422, or 404 for a missing namespace) and AlreadyExists (409)."""
+        from .k8s.controllers.services import assign_service_addresses
+        from .k8s.validation import apply_defaults, validate
+
+        info = kinds.for_kind(obj["kind"], obj["apiVersion"])
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        name = meta.get("name", "")
+        namespace = (meta.get("namespace") or "default") if info.namespaced else None
+        if namespace:
+            meta["namespace"] = namespace
+            if self.store.get("Namespace", None, namespace) is None:
+                raise InvalidObject(f'namespaces "{namespace}" not found', kind="Namespace", name=namespace,
+                                    code=404, reason="NotFound")
+        if self.store.get(info.kind, namespace, name) is not None:
+            raise AlreadyExists(f'{_resource(info)} "{name}" already exists', kind=info.kind, name=name)
+        obj = apply_defaults(obj)
+        causes = validate(obj, old=None)
+        if causes:
+            raise InvalidObject.from_causes(info.kind, name, causes)
+        if info.kind == "Service":
+            obj = assign_service_addresses(self.store, obj, self.cluster_config.service_cidr)
+        stored = self.store.create(obj)
+        self.reconcile()
+        self._read_cilium_config()
+        return copy.deepcopy(self.store.get(info.kind, namespace, name) or stored)
+
+    def update(self, obj: dict, *, check_version: bool = True) -> dict:
+        """PUT: replace an existing object (optimistic concurrency on metadata.resourceVersion).
+        Raises NotFound, Conflict (409) and InvalidObject (422)."""
+        from .k8s.validation import apply_defaults, validate
+
+        info = kinds.for_kind(obj["kind"], obj["apiVersion"])
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        name = meta.get("name", "")
+        namespace = (meta.get("namespace") or "default") if info.namespaced else None
+        existing = self.store.get(info.kind, namespace, name)
+        if existing is None:
+            raise _not_found(info, name)
+        wanted = meta.get("resourceVersion")
+        if check_version and wanted and wanted != existing["metadata"]["resourceVersion"]:
+            raise Conflict(f'Operation cannot be fulfilled on {_resource(info)} "{name}": the object has been '
+                           "modified; please apply your changes to the latest version and try again",
+                           kind=info.kind, name=name)
+        if namespace:
+            meta["namespace"] = namespace
         obj = apply_defaults(obj)
         causes = validate(obj, old=existing)
         if causes:
-            raise InvalidObject.from_causes(info.kind, name, causes,
-                                            where=f'Error from server (Invalid): error when '
-                                                  f'{"applying patch" if existing else "creating"} "{origin}"')
-        if existing is None:
-            if info.kind == "Service":
-                obj = assign_service_addresses(self.store, obj, self.cluster_config.service_cidr)
-            self.store.create(obj)
-            return f"{info.resource_ref}/{name} created"
+            raise InvalidObject.from_causes(info.kind, name, causes)
         self.store.update(obj)
-        return f"{info.resource_ref}/{name} configured"
+        self.reconcile()
+        self._read_cilium_config()
+        return copy.deepcopy(self.store.get(info.kind, namespace, name))
+
+    def remove(self, kind: str, name: str, namespace: str | None = "default") -> dict:
+        """DELETE one object (cascading to what it owns). Raises NotFound."""
+        info = self._kind(kind)
+        obj = self.store.delete(info.kind, namespace if info.namespaced else None, name)
+        if obj is None:
+            raise _not_found(info, name)
+        self.reconcile()
+        self._read_cilium_config()
+        return obj
 
     def delete(self, src) -> list[str]:
         """`kubectl delete -f`: `<kind> "<name>" deleted` per object; missing ones raise NotFound
@@ -189,11 +244,9 @@ class Lab:
         return lines
 
     def delete_object(self, kind: str, name: str, namespace: str = "default") -> str:
-        """`kubectl delete <kind> <name>`."""
+        """`kubectl delete <kind> <name>`: kubectl's line."""
         info = self._kind(kind)
-        if self.store.delete(info.kind, namespace if info.namespaced else None, name) is None:
-            raise _not_found(info, name)
-        self.reconcile()
+        self.remove(kind, name, namespace)
         return f'{info.resource_ref} "{name}" deleted'
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict:
