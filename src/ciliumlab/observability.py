@@ -27,6 +27,7 @@ class HubbleView:
         self._endpoints: dict[tuple, dict] = {}
         self._services: dict[tuple[str, int], dict | None] = {}
         self._generation = -1
+        self._interned: dict[tuple, Enrichment] = {}
         for node in lab.nodes:
             builder = FlowBuilder(node, self._node_labels(node), self.version)
             observer = LocalObserver(node, builder, lab.clock, DEFAULT_CAPACITY, version=self.version)
@@ -58,6 +59,7 @@ class HubbleView:
         if generation != self._generation:
             self._endpoints.clear()
             self._services.clear()
+            self._interned.clear()
             self._generation = generation
         src, sp = e.src, e.dst
         s_desc, s_mac, s_if = self._endpoint(node, src)
@@ -73,7 +75,13 @@ class HubbleView:
         ifname = ""
         if e.ifindex:
             ifname = d_if[1] if d_if[0] == e.ifindex else (s_if[1] if s_if[0] == e.ifindex else "")
-        return Enrichment(s_desc, d_desc, None, dst_service, src_names, dst_names, s_mac, d_mac, ifname)
+        key = (id(s_desc), id(d_desc), id(dst_service), src_names, dst_names, s_mac, d_mac, ifname)
+        found = self._interned.get(key)
+        if found is None:
+            # most events repeat the same few endpoint pairs: share one Enrichment per combination
+            found = self._interned[key] = Enrichment(s_desc, d_desc, None, dst_service, src_names, dst_names,
+                                                     s_mac, d_mac, ifname)
+        return found
 
     def _endpoint(self, node: str, peer: ev.Peer) -> tuple[dict, str, tuple[int, str]]:
         key = (node, peer.ip, peer.identity, peer.endpoint_id)

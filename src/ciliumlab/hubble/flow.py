@@ -8,7 +8,7 @@ flow dict only when someone reads it. The dict is exactly the `flow` object of
 
 from __future__ import annotations
 
-import random
+import hashlib
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -87,14 +87,17 @@ class FlowBuilder:
         self.node_name = node_name
         self.node_labels = node_labels
         self.emitter = {"name": "Hubble", "version": version}
-        self._rng = random.Random(f"{seed}/{node_name}")
+        self._seed = f"{seed}/{node_name}/".encode()
 
-    def _uuid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+    def _uuid(self, e: ev.MonitorEvent) -> str:
+        """A random-looking v4 UUID that is the same every time this event's flow is built
+        (derived from the live event object and its time)."""
+        key = self._seed + id(e).to_bytes(8, "big") + repr(e.time).encode()
+        return str(uuid.UUID(bytes=hashlib.blake2b(key, digest_size=16).digest(), version=4))
 
     def build(self, e: ev.MonitorEvent, x: Enrichment) -> dict:
         t = e.type
-        flow: dict = {"time": timestamp(e.time), "uuid": self._uuid(), "emitter": self.emitter}
+        flow: dict = {"time": timestamp(e.time), "uuid": self._uuid(e), "emitter": self.emitter}
         if t == ev.ACCESS_LOG:
             return self._l7(flow, e, x)
         if t == ev.TRACE_SOCK:
@@ -127,7 +130,7 @@ class FlowBuilder:
             if e.ct_reason >= 0:
                 flow["trace_reason"] = TRACE_REASONS.get(e.ct_reason, "TRACE_REASON_UNKNOWN")
         if t == ev.DROP and e.file:
-            flow["file"] = {"name": e.file, "line": e.line}
+            flow["file"] = {"name": e.file[0], "line": e.file[1]}
         if drop:
             flow["drop_reason_desc"] = DROP_REASON_NAMES.get(drop, "DROP_REASON_UNKNOWN")
         if is_reply is not None:
@@ -163,8 +166,6 @@ class FlowBuilder:
             ip = {"source": e.orig_src_ip, "source_xlated": e.src.ip}
         ip["destination"] = e.dst.ip
         ip["ipVersion"] = "IPv4"
-        if e.encrypted:
-            ip["encrypted"] = True
         return ip
 
     def _l4(self, e: ev.MonitorEvent, with_flags: bool) -> tuple[dict | None, str]:
@@ -183,8 +184,6 @@ class FlowBuilder:
             icmp = {}
             if e.icmp_type > 0:
                 icmp["type"] = e.icmp_type
-            if e.icmp_code:
-                icmp["code"] = e.icmp_code
             kind = ICMPV4_TYPES.get(e.icmp_type, str(e.icmp_type))
             return {"ICMPv4": icmp}, f"ICMPv4 {kind}"
         return None, "IPv4"

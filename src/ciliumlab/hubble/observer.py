@@ -20,13 +20,18 @@ DEFAULT_CAPACITY = 4095
 
 
 class Entry:
-    __slots__ = ("event", "enrichment", "_flow", "builder")
+    """One ring slot: the event, what the agent knew, and its sequence number on this node.
+
+    The flow dict is rebuilt on each read instead of being cached: rings hold up to 65,535
+    entries per node and most are never read, so memory goes to events, not dicts (the
+    flow's uuid derives from the event itself, so every read yields the same flow)."""
+
+    __slots__ = ("event", "enrichment", "builder")
 
     def __init__(self, event, enrichment: Enrichment, builder: FlowBuilder) -> None:
         self.event = event
         self.enrichment = enrichment
         self.builder = builder
-        self._flow: dict | None = None
 
     @property
     def time(self) -> float:
@@ -34,9 +39,7 @@ class Entry:
 
     @property
     def flow(self) -> dict:
-        if self._flow is None:
-            self._flow = self.builder.build(self.event, self.enrichment)
-        return self._flow
+        return self.builder.build(self.event, self.enrichment)
 
 
 def compile_request_filters(request: FlowsRequest) -> Callable[[dict], bool]:
@@ -75,9 +78,9 @@ class LocalObserver:
     def add(self, event, enrichment: Enrichment) -> Entry | None:
         if not self.enabled:
             return None
+        self.seen += 1
         entry = Entry(event, enrichment, self.builder)
         self.ring.append(entry)
-        self.seen += 1
         for listener in self._listeners:
             listener(entry)
         if self._waiting:

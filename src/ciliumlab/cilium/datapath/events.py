@@ -87,12 +87,25 @@ class DnsRecord:
 
 
 @dataclass(slots=True)
+class L7Record:
+    """An access-log record of the L7 proxies (HTTP from the Envoy role, DNS from the DNS proxy)."""
+
+    type: int  # L7_REQUEST / L7_RESPONSE
+    verdict: str  # L7_FORWARDED / L7_DENIED / …
+    latency_ns: int = 0
+    http: HttpRecord | None = None
+    dns: DnsRecord | None = None
+    observation_point: str = ""  # "Ingress" / "Egress"
+
+
+@dataclass(slots=True)
 class MonitorEvent:
     """One datapath or proxy event on one node.
 
     `type`/`subtype` are the monitor message type and subtype (trace observation point, drop
-    reason, …). `src`/`dst` are as the packet has them at that point; `orig_dst` is the service
-    frontend before socket-LB translation, when there was one.
+    reason, socket translation point …). `src`/`dst` are as the packet has them at that point;
+    `orig_dst` is the service frontend before socket-LB translation, when there was one. Rings
+    hold hundreds of thousands of these, so rare parts live in sub-records (`l7`, `file`).
     """
 
     type: int
@@ -104,34 +117,48 @@ class MonitorEvent:
     dst: Peer
     tcp_flags: int = 0
     icmp_type: int = -1
-    icmp_code: int = 0
     ct_reason: int = -1  # trace: CT_NEW …, -1 unknown
     is_reply: bool | None = None
     # drop / policy verdict
     drop_reason: int = 0
     direction: int = 0  # INGRESS / EGRESS flags for verdicts and drops
-    verdict: int = 0  # policy-verdict: 1 allow, -reason deny, 0 unknown
+    verdict: int = 0  # policy-verdict: 0 allow, proxy port for a redirect, -reason for a deny
     match_type: int = 0
     audited: bool = False
     policies: tuple = ()  # PolicyRef objects that decided (policy-verdict, drops)
     # trace details
     ifindex: int = 0
-    ifname: str = ""
     proxy_port: int = 0
     orig_dst: tuple[str, int] | None = None  # service frontend (ip, port) before translation
     orig_src_ip: str = ""  # pre-SNAT source, when the node masqueraded
-    encrypted: bool = False
-    file: str = ""
-    line: int = 0
+    file: tuple[str, int] | None = None  # drops: (BPF source file, line)
     length: int = 0
-    # L7 access log
-    l7_type: int = 0  # L7_REQUEST / L7_RESPONSE
-    l7_verdict: str = ""
-    l7_latency_ns: int = 0
-    http: HttpRecord | None = None
-    dns: DnsRecord | None = None
-    observation_point: str = ""  # access log: "Ingress" / "Egress"
-    sock_xlate: int = 0  # trace-sock translation point
+    l7: L7Record | None = None
+
+    # -- conveniences for readers (L7 access log) -------------------------------------------
+    @property
+    def l7_type(self) -> int:
+        return self.l7.type if self.l7 else 0
+
+    @property
+    def l7_verdict(self) -> str:
+        return self.l7.verdict if self.l7 else ""
+
+    @property
+    def l7_latency_ns(self) -> int:
+        return self.l7.latency_ns if self.l7 else 0
+
+    @property
+    def http(self) -> HttpRecord | None:
+        return self.l7.http if self.l7 else None
+
+    @property
+    def dns(self) -> DnsRecord | None:
+        return self.l7.dns if self.l7 else None
+
+    @property
+    def observation_point(self) -> str:
+        return self.l7.observation_point if self.l7 else ""
 
 
 Subscriber = Callable[[MonitorEvent], None]

@@ -225,7 +225,7 @@ class Fabric:
               length: int = 66, icmp_type: int = -1) -> None:
         src, dst = self.peers(path, node, reply)
         self.monitors[node].emit(MonitorEvent(
-            ev.TRACE, point, self.clock.tick(), node, path.proto, src, dst, flags, icmp_type, 0, ct_reason, reply,
+            ev.TRACE, point, self.clock.tick(), node, path.proto, src, dst, tcp_flags=flags, icmp_type=icmp_type, ct_reason=ct_reason, is_reply=reply,
             orig_dst=path.frontend if not reply else None,
             orig_src_ip=path.client.ip if (path.snat_ip and node == path.client.node and not reply) else "",
             length=length, ifindex=self._ifindex(path, node, point, reply)))
@@ -250,8 +250,7 @@ class Fabric:
                 dst = Peer(path.target.ip, path.target.port, path.dst_identity_at_src, 0)
             peers = path._peers[key] = (src, dst, self.monitors[c.node])
         src, dst, bus = peers
-        bus.emit(MonitorEvent(ev.TRACE_SOCK, point, self.clock.tick(), path.client.node, path.proto, src, dst,
-                              sock_xlate=point))
+        bus.emit(MonitorEvent(ev.TRACE_SOCK, point, self.clock.tick(), path.client.node, path.proto, src, dst))
 
     def policy_verdict(self, path: Path, leg: Leg, flags: int, icmp_type: int = -1) -> None:
         verdict = leg.verdict
@@ -275,7 +274,7 @@ class Fabric:
         self.emit(leg.node, MonitorEvent(
             ev.DROP, reason, self.clock.tick(), leg.node, path.proto, src, dst, tcp_flags=flags, icmp_type=icmp_type,
             drop_reason=reason, direction=leg.direction, policies=tuple(leg.verdict.policies),
-            file="bpf_lxc.c", line=2068 if leg.direction == ev.INGRESS else 1374, length=74))
+            file=("bpf_lxc.c", 2068 if leg.direction == ev.INGRESS else 1374), length=74))
 
     @property
     def _between_nodes(self) -> int:
@@ -318,7 +317,7 @@ class Fabric:
             hops = path._points[(reply, to_proxy)] = self._hops(path, reply, to_proxy)
         tick, proto, orig_dst = self.clock.tick, path.proto, (None if reply else path.frontend)
         for node, point, src, dst, ifindex, orig_src, bus in hops:
-            bus.emit(MonitorEvent(TRACE, point, tick(), node, proto, src, dst, flags, icmp_type, 0, ct_reason, reply,
+            bus.emit(MonitorEvent(TRACE, point, tick(), node, proto, src, dst, tcp_flags=flags, icmp_type=icmp_type, ct_reason=ct_reason, is_reply=reply,
                                   orig_dst=orig_dst, orig_src_ip=orig_src, length=length, ifindex=ifindex))
 
     def _hops(self, path: Path, reply: bool, to_proxy: bool) -> list[tuple]:

@@ -38,5 +38,5 @@ class DnsProxy:
             record = ev.DnsRecord(qname, (qtype,))
         fabric.emit(leg.node, ev.MonitorEvent(
             ev.ACCESS_LOG, 0, fabric.clock.tick(), leg.node, path.proto, src, dst, is_reply=reply,
-            direction=leg.direction, l7_type=kind, l7_verdict=verdict, l7_latency_ns=latency_ns, dns=record,
-            observation_point="Egress", proxy_port=self.port, policies=tuple(leg.verdict.policies)))
+            direction=leg.direction, proxy_port=self.port, policies=tuple(leg.verdict.policies),
+            l7=ev.L7Record(kind, verdict, latency_ns, dns=record, observation_point="Egress")))

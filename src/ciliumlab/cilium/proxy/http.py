@@ -53,6 +53,6 @@ class HttpProxy:
                                  key=lambda kv: kv[0].lower())))
         fabric.emit(leg.node, ev.MonitorEvent(
             ev.ACCESS_LOG, 0, fabric.clock.tick(), leg.node, ev.TCP, src, dst, is_reply=reply,
-            direction=leg.direction, l7_type=kind, l7_verdict=verdict, l7_latency_ns=latency_ns, http=record,
-            observation_point="Ingress" if leg.direction == ev.INGRESS else "Egress",
-            proxy_port=self.port, policies=tuple(leg.verdict.policies)))
+            direction=leg.direction, proxy_port=self.port, policies=tuple(leg.verdict.policies),
+            l7=ev.L7Record(kind, verdict, latency_ns, http=record,
+                           observation_point="Ingress" if leg.direction == ev.INGRESS else "Egress")))
