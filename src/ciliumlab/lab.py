@@ -361,9 +361,53 @@ class Lab:
         """Follow a node's event stream live; returns an unsubscribe function."""
         return self.fabric.monitors[node].subscribe(callback)
 
+    # -- Hubble -----------------------------------------------------------------------------------
+    def observe(self, *flags: str) -> list[dict]:
+        """`hubble observe FLAGS` against the lab's relay: each flow as the `flow` object of
+        `-o json`. Same flags as the real CLI (`--follow` is not available embedded)."""
+        # the flows of `-o json`: full flows (compact output would ask for the default field mask)
+        return [r["flow"] for r in self._observe((*flags, "-o", "json"))[1] if "flow" in r]
+
+    def hubble_observe(self, *flags: str) -> str:
+        """The text `hubble observe FLAGS` prints (compact by default; `-o json`, `-o table` …)."""
+        import io
+
+        from .hubble.cli import run_observe
+
+        opts, responses = self._observe(flags)
+        out, err = io.StringIO(), io.StringIO()
+        if opts.print_raw_filters:
+            return opts.raw_filters_yaml()
+        run_observe(opts, _ListSource(responses), out, err)
+        return out.getvalue()
+
+    def _observe(self, flags) -> tuple:
+        from datetime import UTC, datetime
+
+        from .hubble.cli import HubbleError, parse_observe
+        from .hubble.types import FilterError
+
+        try:
+            opts = parse_observe(list(flags), now=datetime.fromtimestamp(self.clock.now(), UTC))
+            if opts.request.follow:
+                raise HubbleError("--follow is not available on the embedded lab; use `ciliumlab up`")
+            return opts, list(self.hubble.relay.get_flows(opts.request))
+        except (HubbleError, FilterError) as exc:
+            raise ValueError(str(exc)) from None
+
     @property
     def nodes(self) -> list[str]:
         return [n.name for n in self.cluster_config.nodes]
+
+
+class _ListSource:
+    """Responses already fetched, served to the CLI printer."""
+
+    def __init__(self, responses: list[dict]) -> None:
+        self._responses = responses
+
+    def get_flows(self, request):
+        return iter(self._responses)
 
 
 def _resource(info: kinds.KindInfo) -> str:

@@ -40,6 +40,10 @@ class DemoPrinter:
         self.command(f"kubectl {verb} -f {name}")
         self.out("\n".join(self.lab.apply(_manifest(name))))
 
+    def observe(self, *flags: str) -> None:
+        self.command("hubble observe " + " ".join(flags))
+        self.out(self.lab.hubble_observe(*flags))
+
     def exec(self, pod: str, cmd: str) -> None:
         self.command(f"kubectl exec {pod} -- {cmd}")
         result = self.lab.exec(pod, cmd)
@@ -73,6 +77,9 @@ def run_starwars(lab: Lab | None = None) -> None:
     p.exec("tiefighter", CURL)
     p.exec("tiefighter", CURL_PUT)
     p.exec("xwing", CURL + " --connect-timeout 2")
+    p.say("What Hubble saw: the HTTP calls to the deathstar, and everything it dropped")
+    p.observe("--pod", "deathstar", "--protocol", "http")
+    p.observe("--pod", "deathstar", "--verdict", "DROPPED")
     p.say("Clean up")
     p.command("kubectl delete -f http-sw-app.yaml")
     p.out("\n".join(lab.delete(_manifest("http-sw-app.yaml"))))

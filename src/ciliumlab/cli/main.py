@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from ..hubble.cli import hubble
 from .demo import demo
 
 
@@ -15,6 +16,7 @@ def cli() -> None:
 
 
 cli.add_command(demo)
+cli.add_command(hubble)
 
 
 def main() -> None:
