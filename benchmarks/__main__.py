@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import policy_scale, traffic
+from . import hubble_bench, policy_scale, traffic
 
 
 def main() -> None:
@@ -15,6 +15,12 @@ def main() -> None:
     t = traffic.run()
     print(f"traffic: mixed curl workload: {t['requests_per_s']:,.0f} requests/s, {t['events_per_s']:,.0f} events/s "
           f"({t['events_per_request']:.1f} events/request; target >= 100,000 events/s)")
+    h = hubble_bench.run()
+    print(f"hubble: three {hubble_bench.RING:,}-flow rings: {h['ring_memory_mb']:.0f} MB (target <= 100 MB)")
+    print(f"hubble: ring insert rate: {h['ring_insert_per_s']:,.0f} flows/s")
+    print(f"hubble: GetFlows streaming (relay, in-process): {h['getflows_per_s']:,.0f} flows/s (target >= 50,000/s)")
+    print(f"hubble: observe --input-file over {h['input_file_lines']:,} flows, --protocol tcp keeps "
+          f"{h['input_file_kept']:,}: {h['input_file_per_s']:,.0f} flows/s end to end")
 
 
 if __name__ == "__main__":

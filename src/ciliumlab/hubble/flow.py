@@ -26,8 +26,11 @@ from .enums import (
     TRAFFIC_DIRECTIONS,
 )
 
+# Summary lists flags SYN first (Hubble's parser); the JSON object follows TCPFlags' field order.
 TCP_FLAG_ORDER = (("SYN", ev.SYN), ("ACK", ev.ACK), ("RST", ev.RST), ("FIN", ev.FIN), ("PSH", ev.PSH),
                   ("URG", ev.URG), ("ECE", ev.ECE), ("CWR", ev.CWR))
+TCP_FLAG_FIELDS = (("FIN", ev.FIN), ("SYN", ev.SYN), ("RST", ev.RST), ("PSH", ev.PSH), ("ACK", ev.ACK),
+                   ("URG", ev.URG), ("ECE", ev.ECE), ("CWR", ev.CWR))
 L4_NAMES = {ev.TCP: "TCP", ev.UDP: "UDP", ev.SCTP: "SCTP"}
 
 
@@ -177,7 +180,7 @@ class FlowBuilder:
             if e.dst.port:
                 l4["destination_port"] = e.dst.port
             if name == "TCP" and with_flags and e.tcp_flags:
-                l4["flags"] = {n: True for n, bit in TCP_FLAG_ORDER if e.tcp_flags & bit}
+                l4["flags"] = {n: True for n, bit in TCP_FLAG_FIELDS if e.tcp_flags & bit}
                 return {name: l4}, tcp_flags_summary(e.tcp_flags)
             return {name: l4}, name
         if e.proto == ev.ICMP:

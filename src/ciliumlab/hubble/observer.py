@@ -166,6 +166,8 @@ class LocalObserver:
     def response(self, entry: Entry, mask: list[str] | None = None) -> dict:
         flow = entry.flow
         if mask:
+            from .grpc.convert import apply_field_mask  # the Flow schema decides what a path means
+
             flow = apply_field_mask(flow, mask)
         return {"flow": flow, "node_name": self.node_name, "time": flow.get("time") or timestamp(entry.time)}
 
@@ -210,33 +212,3 @@ def namespaces_of(entries, now: float) -> list[dict]:
             if ns:
                 seen.add((side.get("cluster_name", ""), ns))
     return [{"cluster": c, "namespace": n} if c else {"namespace": n} for c, n in sorted(seen)]
-
-
-def apply_field_mask(flow: dict, paths: list[str]) -> dict:
-    """Copy only the listed paths (`source.pod_name`, `IP`, …) into a new flow, in field order."""
-    tree: dict = {}
-    for path in paths:
-        node = tree
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if node is True:
-                break
-        else:
-            node[parts[-1]] = True
-    return _mask(flow, tree)
-
-
-def _mask(value: dict, tree: dict) -> dict:
-    out = {}
-    for key, item in value.items():
-        sub = tree.get(key)
-        if sub is None:
-            continue
-        if sub is True or not isinstance(item, dict):
-            out[key] = item
-        else:
-            masked = _mask(item, sub)
-            if masked:
-                out[key] = masked
-    return out
