@@ -128,11 +128,11 @@ def observe(ctx: click.Context, args: tuple[str, ...]) -> None:
         if opts.input_file:
             if opts.settings.values.get("port-forward"):
                 raise HubbleError("cannot use --input-file and --auto-port-forward together")
-            source: FlowSource = InputFileSource(opts.input_file, stdin=click.get_text_stream("stdin"),
-                                                 warn=click.get_text_stream("stderr"))
+            source: FlowSource = InputFileSource(opts.input_file, stdin=sys.stdin,
+                                                 warn=sys.stderr)
         else:
             source = _source(ctx, opts.settings)
-        run_observe(opts, source, click.get_text_stream("stdout"), click.get_text_stream("stderr"))
+        run_observe(opts, source, sys.stdout, sys.stderr)
     except HubbleError as err:
         _fail(err)
 
