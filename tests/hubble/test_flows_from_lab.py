@@ -155,3 +155,31 @@ spec:
     assert out["destination_names"] == ["api.github.com"]
     assert out["destination"]["labels"] == sorted(out["destination"]["labels"])
     assert "reserved:world" in out["destination"]["labels"]
+
+
+def test_to_proxy_trace_carries_the_proxy_port() -> None:
+    lab = Lab()
+    lab.apply(shared_fixture("cilium", "http-sw-app.yaml"))
+    lab.apply(shared_fixture("cilium", "sw_l3_l4_l7_policy.yaml"))
+    lab.exec("tiefighter", LANDING)
+    to_proxy = [f for f in flows(lab) if f.get("trace_observation_point") == "TO_PROXY"]
+    assert to_proxy and all(f["proxy_port"] == lab.fabric.http_proxy.port for f in to_proxy)
+    assert pod(to_proxy[0], "destination").startswith("deathstar-")
+
+
+def test_webpod_flows_from_curl_pod() -> None:
+    lab = Lab()
+    lab.apply(shared_fixture("seed", "webpod.yaml"))
+    lab.apply(shared_fixture("seed", "curl-pod.yaml"))
+    for _ in range(10):  # a random backend per connection: both are hit
+        lab.exec("curl-pod", "curl -s webpod | grep Hostname")
+    out = lab.hubble_observe("--from-pod", "curl-pod", "--to-pod", "webpod", "--type", "trace", "--last", "100")
+    lines = out.splitlines()
+    assert lines
+    import re
+    pattern = (r"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: default/curl-pod:\d+ \(ID:\d+\) -> "
+               r"default/webpod-[a-z0-9]+-[a-z0-9]{5}:80 \(ID:\d+\) to-(endpoint|stack|overlay) FORWARDED "
+               r"\(TCP Flags: [A-Z, ]+\)")
+    assert all(re.fullmatch(pattern, line) for line in lines), lines[:3]
+    targets = {re.search(r"default/(webpod-\S+):80", line).group(1) for line in lines}
+    assert targets == {p["metadata"]["name"] for p in lab.list("pods", "default", label_selector="app=webpod")}

@@ -316,9 +316,10 @@ class Fabric:
         if hops is None:
             hops = path._points[(reply, to_proxy)] = self._hops(path, reply, to_proxy)
         tick, proto, orig_dst = self.clock.tick, path.proto, (None if reply else path.frontend)
-        for node, point, src, dst, ifindex, orig_src, bus in hops:
-            bus.emit(MonitorEvent(TRACE, point, tick(), node, proto, src, dst, tcp_flags=flags, icmp_type=icmp_type, ct_reason=ct_reason, is_reply=reply,
-                                  orig_dst=orig_dst, orig_src_ip=orig_src, length=length, ifindex=ifindex))
+        for node, point, src, dst, ifindex, orig_src, proxy_port, bus in hops:
+            bus.emit(MonitorEvent(TRACE, point, tick(), node, proto, src, dst, tcp_flags=flags, icmp_type=icmp_type,
+                                  ct_reason=ct_reason, is_reply=reply, orig_dst=orig_dst, orig_src_ip=orig_src,
+                                  length=length, ifindex=ifindex, proxy_port=proxy_port))
 
     def _hops(self, path: Path, reply: bool, to_proxy: bool) -> list[tuple]:
         points = self.reply_points(path) if reply else self.forward_points(path, to_proxy)
@@ -326,7 +327,12 @@ class Fabric:
         for node, point in points:
             src, dst = self.peers(path, node, reply)
             orig_src = path.client.ip if (path.snat_ip and node == path.client.node and not reply) else ""
-            hops.append((node, point, src, dst, self._ifindex(path, node, point, reply), orig_src, self.monitors[node]))
+            proxy_port = 0
+            if point == ev.TO_PROXY:
+                proxy = self.dns_proxy if path.proto == ev.UDP or path.target.port == 53 else self.http_proxy
+                proxy_port = proxy.port if proxy is not None else 0
+            hops.append((node, point, src, dst, self._ifindex(path, node, point, reply), orig_src, proxy_port,
+                         self.monitors[node]))
         return hops
 
     # -- connection setup ----------------------------------------------------------------------
