@@ -19,6 +19,8 @@ def main() -> None:
     print(f"hubble: three {hubble_bench.RING:,}-flow rings: {h['ring_memory_mb']:.0f} MB (target <= 100 MB)")
     print(f"hubble: ring insert rate: {h['ring_insert_per_s']:,.0f} flows/s")
     print(f"hubble: GetFlows streaming (relay, in-process): {h['getflows_per_s']:,.0f} flows/s (target >= 50,000/s)")
+    print(f"hubble: GetFlows streaming over gRPC (relay server -> Python client): "
+          f"{h['grpc_getflows_per_s']:,.0f} flows/s")
     print(f"hubble: observe --input-file over {h['input_file_lines']:,} flows, --protocol tcp keeps "
           f"{h['input_file_kept']:,}: {h['input_file_per_s']:,.0f} flows/s end to end")
 

@@ -73,6 +73,21 @@ def streaming_rate(lab: Lab) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def grpc_streaming_rate(lab: Lab) -> float:
+    """GetFlows over gRPC (relay server + Python client, loopback), full flows."""
+    from ciliumlab.hubble.grpc import serve_observer
+    from ciliumlab.hubble.grpc.client import connect
+
+    server = serve_observer(lab.hubble.relay, "127.0.0.1:0", relay=True)
+    try:
+        client = connect(f"127.0.0.1:{server.port}")
+        t0 = time.perf_counter()
+        n = sum(1 for r in client.get_flows(FlowsRequest(number=20_000)) if "flow" in r)
+        return n / (time.perf_counter() - t0)
+    finally:
+        server.stop(0)
+
+
 def corpus(lab: Lab, path: str, lines: int) -> None:
     sample = [json.dumps(r, separators=(",", ":")) for r in lab.hubble.relay.get_flows(FlowsRequest(number=3000))
               if "flow" in r]
@@ -104,6 +119,7 @@ def run(input_lines: int = 1_000_000) -> dict[str, float]:
     fill(lab)
     results["ring_insert_per_s"] = ring_insert_rate(lab)
     results["getflows_per_s"] = streaming_rate(lab)
+    results["grpc_getflows_per_s"] = grpc_streaming_rate(lab)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "flows.json")
         corpus(lab, path, input_lines)

@@ -59,3 +59,19 @@ def test_unreachable_server_is_a_clear_error() -> None:
     result = CliRunner().invoke(cli, ["hubble", "observe", "--server", "127.0.0.1:1", "--timeout", "1s"])
     assert result.exit_code == 1
     assert "127.0.0.1:1" in result.output and "Traceback" not in result.output
+
+
+def test_relay_reports_unavailable_nodes(served) -> None:
+    lab, address = served
+    lab.hubble.relay.unavailable.add("k8s-w2")
+    try:
+        status = CliRunner().invoke(cli, ["hubble", "status", "--server", address])
+        lines = status.stdout.splitlines()
+        assert "Connected Nodes: 2/3" in lines
+        assert lines[lines.index("Connected Nodes: 2/3") + 1:] == ["Unavailable Nodes: 1", "  - k8s-w2"]
+        observed = CliRunner().invoke(cli, ["hubble", "observe", "--server", address, "--last", "1"])
+        assert observed.exit_code == 0
+        assert "1 nodes are unavailable: k8s-w2" in observed.stderr
+        assert all("k8s-w2" not in line for line in observed.stdout.splitlines() if "[" in line)
+    finally:
+        lab.hubble.relay.unavailable.discard("k8s-w2")
