@@ -408,9 +408,10 @@ def test_token_required(lab: Lab, tmp_path: Path) -> None:
         srv.close()
 
 
-def test_kubectl_exec_is_refused_until_streams_exist(kubectl: Kubectl, lab: Lab) -> None:
+def test_kubectl_attach_is_refused_until_served(kubectl: Kubectl, lab: Lab) -> None:
+    # exec and port-forward are served (test_exec*.py, test_portforward.py); attach is not yet
     pod = lab.list("pods", "kube-system", "k8s-app=kube-dns")[0]["metadata"]["name"]
-    res = kubectl("exec", "-n", "kube-system", pod, "--", "true", timeout=60)
+    res = kubectl("attach", "-n", "kube-system", pod, timeout=60)
     assert res.rc == 1
-    assert "pods/exec is not served by this lab API server yet" in res.err
+    assert res.err.endswith("Error from server (BadRequest): pods/attach is not served by this lab API server yet\n")
 

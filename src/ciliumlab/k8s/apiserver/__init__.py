@@ -8,13 +8,15 @@
 
 Modules: `app` (routing, auth, errors), `handlers` (REST verbs), `discovery`, `openapi`,
 `tables` (server-side printing), `watch`, `patch`, `strict` (unknown fields), `fieldselectors`,
-`crds`, `resources`, `gate` (the lab lock) and `streams` (hooks for exec/port-forward).
+`crds`, `resources`, `gate` (the lab lock), `streams` (exec/port-forward registration),
+`exec_stream`, `tty`, `worker` (pods/exec), `portforward`, `spdy`, `httpwire` (pods/portforward).
 The wire contract is `shared/spec/kubeapi/README.md`.
 """
 
 from .app import CONTEXT, make_app
 from .context import ApiContext
 from .gate import LabGate
-from .streams import STREAM_HANDLERS, StreamHandler
+from .streams import EXEC_COMMANDS, PORT_FORWARD_TARGETS, STREAM_HANDLERS, StreamHandler
 
-__all__ = ["CONTEXT", "STREAM_HANDLERS", "ApiContext", "LabGate", "StreamHandler", "make_app"]
+__all__ = ["CONTEXT", "EXEC_COMMANDS", "PORT_FORWARD_TARGETS", "STREAM_HANDLERS", "ApiContext", "LabGate",
+           "StreamHandler", "make_app"]

@@ -20,7 +20,7 @@ from .context import ApiContext
 from .errors import ApiError, bad_request, internal, method_not_allowed, not_found_path, unauthorized
 from .gate import LabGate
 from .resources import by_path
-from .streams import DEFAULT_STREAM_HANDLERS, STREAM_HANDLERS
+from .streams import DEFAULT_STREAM_HANDLERS, STREAM_HANDLERS, install_stream_registries
 from .watch import WatchHub
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ def make_app(lab, *, token: str | None = None, lock: threading.RLock | asyncio.L
     app = web.Application(middlewares=[_errors, _auth], client_max_size=64 * 1024 * 1024)
     app[CONTEXT] = ctx
     app[STREAM_HANDLERS] = dict(DEFAULT_STREAM_HANDLERS)
+    install_stream_registries(app)
     app.router.add_get("/version", _version)
     for probe in ("/healthz", "/livez", "/readyz"):
         app.router.add_get(probe, _ok)
