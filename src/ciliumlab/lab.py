@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .cilium.agent import CiliumControlPlane
@@ -46,7 +47,11 @@ class ExecResult:
 class Lab:
     """The seed's Cilium lab, embedded. See the README for a tour."""
 
-    def __init__(self, *, clock: str = "virtual", config: dict | None = None) -> None:
+    def __init__(self, *, clock: str = "virtual", config: dict | None = None,
+                 restore: Iterable[dict] | None = None, restore_version: int = 0) -> None:
+        """`restore`: every object of a persisted store (the served lab's restart). They are loaded
+        as they were instead of bootstrapping the cluster; pods keep their IPs, endpoints their
+        ids and identities their numbers."""
         from .k8s import bootstrap as boot
         from .k8s.controllers import ControllerContext, all_controllers
         from .workloads.images.registry import behaviour_for
@@ -71,7 +76,10 @@ class Lab:
         self.fabric.dns_proxy.learn = self.cilium.learn_fqdn
         self.net = NetContext(self)
         self._podnets: dict[tuple[str, str], tuple[tuple, LabPodNet]] = {}
-        boot.bootstrap(self.store, self.cluster_config)
+        if restore is not None:
+            self.store.restore(restore, restore_version)
+        else:
+            boot.bootstrap(self.store, self.cluster_config)
         for node in self.cluster_config.nodes:
             agent = self.cilium.add_node(node.name, [node.ip, "10.0.2.15"], node.pod_cidr, apiserver=node.control_plane)
             agent.host.listeners.update(node_listeners(node.control_plane, self.cluster_config.k8s_version,

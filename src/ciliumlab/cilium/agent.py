@@ -93,6 +93,7 @@ class CiliumControlPlane:
         self._apiservers: set[str] = set()
         self._named_ports: dict[str, set[tuple[int, str]]] = {}
         self.dns_names: dict[tuple[str, int], dict[str, list[str]]] = {}  # (node, endpoint id) -> ip -> names
+        self._restored: dict[str, tuple[int, int]] = {}  # pod uid -> (endpoint id, identity) from a stored CEP
         allocator.subscribe(self._on_identity)
         for identity in allocator.all():
             repo.set_identity(identity.id, identity.labels)
@@ -101,6 +102,7 @@ class CiliumControlPlane:
     def add_node(self, name: str, ips: list[str], pod_cidr: str, apiserver: bool = False) -> NodeAgent:
         agent = NodeAgent(name, ips, pod_cidr)
         self.nodes[name] = agent
+        self._adopt_stored_endpoints(agent)
         self.fabric.add_node(agent.host)
         for ip in ips:
             self.ipcache.upsert(IPEntry(ip, "node", name, ident.HOST))
@@ -115,6 +117,24 @@ class CiliumControlPlane:
             self.ipcache.set_apiserver_nodes(self._apiservers)
         self._write_cilium_node(agent)
         return agent
+
+    def _adopt_stored_endpoints(self, agent: NodeAgent) -> None:
+        """Pods already in the store (a restored lab) keep what the agent gave them: their IP is
+        reserved in the node's IPAM, their CiliumEndpoint's id and identity are reused."""
+        for pod in self.store.list("Pod"):
+            spec, status, meta = pod.get("spec") or {}, pod.get("status") or {}, pod["metadata"]
+            if spec.get("nodeName") != agent.name or spec.get("hostNetwork") or not status.get("podIP"):
+                continue
+            owner = f"{meta.get('namespace', 'default')}/{meta['name']}/{meta.get('uid', '')}"
+            agent.ipam.allocate(owner, status["podIP"])
+            cep = self.store.get("CiliumEndpoint", meta.get("namespace", "default"), meta["name"]) or {}
+            owners = {ref.get("uid") for ref in (cep.get("metadata") or {}).get("ownerReferences") or []}
+            cep_status = cep.get("status") or {}
+            eid = cep_status.get("id")
+            if meta.get("uid") not in owners or not isinstance(eid, int) or eid in agent._used_ids:
+                continue
+            agent._used_ids.add(eid)
+            self._restored[meta["uid"]] = (eid, int((cep_status.get("identity") or {}).get("id") or 0))
 
     def _write_cilium_node(self, agent: NodeAgent) -> None:
         node = self.store.get("Node", None, agent.name) or {}
@@ -140,7 +160,8 @@ class CiliumControlPlane:
         if agent is None:
             return None
         meta = pod["metadata"]
-        return agent.ipam.allocate(f"{meta.get('namespace', 'default')}/{meta['name']}/{meta.get('uid', '')}")
+        return agent.ipam.allocate(f"{meta.get('namespace', 'default')}/{meta['name']}/{meta.get('uid', '')}",
+                                   (pod.get("status") or {}).get("podIP") or None)
 
     def release_pod_ip(self, node: str, pod: dict) -> None:
         agent = self.nodes.get(node)
@@ -198,8 +219,9 @@ class CiliumControlPlane:
         meta, spec, status = pod["metadata"], pod["spec"], pod["status"]
         node = spec["nodeName"]
         agent = self.nodes[node]
-        eid = eid or agent.allocate_id()
-        identity = self.allocator.acquire(labels)
+        restored_id, restored_identity = self._restored.pop(meta["uid"], (0, 0))
+        eid = eid or restored_id or agent.allocate_id()
+        identity = self.allocator.acquire(labels, preferred=restored_identity or None)
         ns = meta.get("namespace", "default")
         behaviours = [self.behaviour_for(c.get("image", ""), c) for c in spec.get("containers", [])]
         dp = DatapathEndpoint(eid, status["podIP"], node, identity.id, "pod", ns, meta["name"],

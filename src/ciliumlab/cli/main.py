@@ -7,6 +7,7 @@ import click
 from .. import __version__
 from ..hubble.cli import hubble
 from .demo import demo
+from .served import COMMANDS as SERVED_COMMANDS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +18,8 @@ def cli() -> None:
 
 cli.add_command(demo)
 cli.add_command(hubble)
+for _command in SERVED_COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
 from ..clock import Clock
@@ -58,6 +58,19 @@ class Store:
         return iter(list(self._objects.values()))
 
     # -- writing -------------------------------------------------------------------------
+    def restore(self, objects: Iterable[dict], resource_version: int = 0) -> None:
+        """Load objects exactly as they were persisted (metadata untouched, listeners not told):
+        the served lab coming back after a restart. Use on a fresh store; the counter resumes at
+        `resource_version` or the highest object resourceVersion, whichever is larger."""
+        highest = resource_version
+        for obj in objects:
+            key = key_of(obj)
+            self._objects[key] = obj
+            self._by_kind.setdefault(key[0], {})[key] = obj
+            rv = str((obj.get("metadata") or {}).get("resourceVersion") or "0")
+            highest = max(highest, int(rv) if rv.isdigit() else 0)
+        self.resource_version = max(self.resource_version, highest)
+
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
