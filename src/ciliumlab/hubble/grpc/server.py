@@ -94,20 +94,22 @@ class ObserverServicer(observer_pb2_grpc.ObserverServicer):
         paths = list(request.field_mask.paths)
         events = None
         try:
-            convert.validate_field_mask(paths)
+            mask = convert.compile_field_mask(paths)  # validates; None = no mask
             req = convert.proto_to_request(request)
             events = self._stream(context, "get_flows", req)
             if events is None:
                 return
+            to_proto = convert.response_encoder()
+            is_active = context.is_active
             for ev in events:
-                if paths and "flow" in ev:
-                    flow = convert.apply_field_mask(ev["flow"], paths)
+                if mask is not None and "flow" in ev:
+                    flow = mask(ev["flow"])
                     # like Hubble: the envelope's time/node_name come from the masked flow
                     ev = {"flow": flow, "node_name": flow.get("node_name", ""), "time": flow.get("time")}
                     if ev["time"] is None:
                         del ev["time"]
-                yield convert.response_to_proto(ev)
-                if not context.is_active():
+                yield to_proto(ev)
+                if not is_active():
                     break
         except Exception as err:  # noqa: BLE001 - every failure becomes a gRPC status
             _abort(context, err)
