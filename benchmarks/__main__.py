@@ -27,6 +27,7 @@ def main() -> None:
     print(f"served: `ciliumlab up` to ready: fresh {s['up_fresh_s']:.2f} s, restored {s['up_restored_s']:.2f} s "
           f"(target <= 2 s); `down` {s['down_s']:.2f} s")
     print(f"served: acknowledged write over HTTPS with the SQLite commit fsynced: {s['write_ms']:.1f} ms")
+    print(served_bench.describe_gets(s))
 
 
 if __name__ == "__main__":

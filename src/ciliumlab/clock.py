@@ -8,6 +8,7 @@ clock is what the served lab uses, so a user sees curl hang like it does in a re
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 # A fixed, realistic start so outputs (ages, flow times) are reproducible under the virtual clock.
@@ -47,7 +48,15 @@ class VirtualClock:
 
 
 class WallClock:
-    """Real time; `tick` is a no-op because real time moves by itself."""
+    """Real time; `tick` is a no-op because real time moves by itself.
+
+    `wait(seconds)` is how the clock lets time pass (`sleep`, `advance`): `time.sleep` unless an
+    embedder replaces it. The served lab sets it to release the lab lock while it waits, so a
+    dropped SYN waited out until `--connect-timeout` does not freeze every other API request.
+    """
+
+    def __init__(self, wait: Callable[[float], object] | None = None) -> None:
+        self.wait: Callable[[float], object] = wait if wait is not None else time.sleep
 
     def now(self) -> float:
         return time.time()
@@ -57,7 +66,7 @@ class WallClock:
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            time.sleep(seconds)
+            self.wait(seconds)
 
     def advance(self, seconds: float) -> None:
         self.sleep(seconds)

@@ -93,6 +93,11 @@ class Lab:
         self.hubble = HubbleView(self)
         self._read_cilium_config()
         self.reconcile()
+        if restore is None:
+            # the cluster was installed before anyone looked: its bootstrap Events have expired (1 h TTL)
+            for ev in self.store.list("Event"):
+                self.store.delete("Event", ev["metadata"].get("namespace"), ev["metadata"]["name"])
+            ctx.events = None
 
     # -- settling -------------------------------------------------------------------------------
     def reconcile(self, max_rounds: int = 50) -> None:
@@ -284,6 +289,7 @@ class Lab:
     def exec(self, pod: str, command, namespace: str = "default", container: str | None = None,
              stdin: str | None = None, timeout: float | None = None) -> ExecResult:
         """`kubectl exec`: run `command` (shell string or argv) in the pod; `timeout` is lab seconds."""
+        from .cilium.dbg import agent_commands
         from .workloads.shell import run_command
 
         obj = self.store.get("Pod", namespace, pod)
@@ -303,7 +309,8 @@ class Lab:
         deadline = self.clock.now() + timeout if timeout is not None else None
         env = {e["name"]: str(e.get("value", "")) for e in chosen.get("env") or [] if "name" in e}
         env.setdefault("HOSTNAME", net.hostname)
-        result = run_command(net, command, stdin=stdin, env=env, deadline=deadline, image=chosen.get("image", ""))
+        result = run_command(net, command, stdin=stdin, env=env, deadline=deadline, image=chosen.get("image", ""),
+                             extra_commands=agent_commands(self, obj, chosen) or None)
         return ExecResult(result.stdout, result.stderr, result.exit_code, getattr(result, "timed_out", False))
 
     def podnet(self, pod: dict) -> LabPodNet:

@@ -6,6 +6,8 @@ channels, the exit code carried by the channel-3 Status, `error: <message>` for 
 
 from __future__ import annotations
 
+import json
+import re
 import time
 
 from ciliumlab.k8s.apiserver import EXEC_COMMANDS
@@ -61,6 +63,28 @@ def test_exec_curl_connect_timeout_under_policy(skubectl: Kubectl) -> None:
     assert 2.0 <= elapsed < 6.0  # the served lab runs on the wall clock: the SYNs really wait
 
 
+def test_a_dropped_syn_waiting_for_connect_timeout_does_not_block_the_api(skubectl: Kubectl) -> None:
+    """The SYN retries run inside the datapath with the lab lock taken; the wall clock's waiter
+    lets go of it, so a concurrent `kubectl get pods` is answered meanwhile."""
+    skubectl.ok("apply", "-f", L7_POLICY)
+    proc = skubectl.popen("exec", "xwing", "--", "curl", "-s", "--connect-timeout", "3", "-XPOST", LANDING)
+    try:
+        assert wait_until(lambda: exec_threads(), timeout=5)
+        time.sleep(0.5)  # xwing's SYNs are being dropped now
+        start = time.monotonic()
+        out = skubectl.ok("get", "pods", "-o", "name")
+        took = time.monotonic() - start
+        assert "pod/xwing" in out
+        assert proc.poll() is None, "the curl finished before the get was served"
+        assert took < 1.0
+        out, err = proc.communicate(timeout=10)
+        assert (proc.returncode, out) == (28, "")
+    finally:
+        proc.kill()
+        proc.wait()
+        skubectl.ok("delete", "-f", L7_POLICY)
+
+
 def test_exec_stdin_is_delivered_after_the_client_closes_it(skubectl: Kubectl) -> None:
     res = skubectl("exec", "-i", "tiefighter", "--", "cat", stdin="hello\nworld\n")
     assert (res.rc, res.out, res.err) == (0, "hello\nworld\n", "")
@@ -95,9 +119,31 @@ def test_exec_container_selection(skubectl: Kubectl) -> None:
 
 
 def test_exec_cilium_dbg_in_the_agent_goes_to_the_hook(skubectl: Kubectl, stream_server: LabServer) -> None:
-    res = skubectl("exec", "-n", "kube-system", "-c", "cilium-agent", "ds/cilium", "--", "cilium-dbg", "status")
+    # the agent's cilium-dbg (ciliumlab.cilium.dbg) runs against the agent of the pod's node
+    res = skubectl("exec", "-n", "kube-system", "-c", "cilium-agent", "ds/cilium", "--", "cilium-dbg", "endpoint",
+                   "list")
+    assert (res.rc, res.err) == (0, "")
+    lines = res.out.splitlines()
+    assert re.split(r"\s{2,}", lines[0].strip()) == [
+        "ENDPOINT", "POLICY (ingress)", "POLICY (egress)", "IDENTITY", "LABELS (source:key[=value])", "IPv6", "IPv4",
+        "STATUS"]
+    assert lines[1].split() == ["ENFORCEMENT", "ENFORCEMENT"]
+    lab = stream_server.lab
+    health = next(line.split() for line in lines[2:] if "reserved:health" in line)
+    node = next(n for n, agent in lab.cilium.nodes.items() if agent.health_ip == health[5])
+    assert (int(health[0]), health[1:5]) == (lab.cilium.nodes[node].health_endpoint_id,
+                                              ["Disabled", "Disabled", "4", "reserved:health"])
+    ceps = {c["status"]["id"]: c for c in json.loads(skubectl.ok("get", "cep", "-A", "-o", "json"))["items"]
+            if c["status"]["networking"]["node"] == lab.cilium.nodes[node].host.ip}
+    rows = {int(line.split()[0]): line.split() for line in lines[2:] if line[:1].isdigit()}
+    assert set(ceps) <= set(rows)
+    for eid, cep in ceps.items():
+        assert int(rows[eid][3]) == cep["status"]["identity"]["id"]
+        assert rows[eid][4] == sorted(cep["status"]["identity"]["labels"])[0]
+    res = skubectl("exec", "-n", "kube-system", "-c", "cilium-agent", "ds/cilium", "--", "cilium-dbg", "nope")
     assert res.rc == 1
-    assert res.err == 'cilium-dbg: this lab does not implement "status" yet\ncommand terminated with exit code 1\n'
+    assert res.err == ('Error: unknown command "nope" for "cilium-dbg"\nRun \'cilium-dbg --help\' for usage.\n'
+                       "command terminated with exit code 1\n")
     # only the agent's image has it
     res = skubectl("exec", "xwing", "--", "cilium-dbg", "status")
     assert (res.rc, res.err) == (1, exec_error("cilium-dbg", ["cilium-dbg", "status"]))

@@ -107,3 +107,47 @@ def test_locked_source_waits_for_the_lab_lock() -> None:
     reader.join(5)
     assert got == [{"ok": True}]
     assert list(source.get_flows(FlowsRequest())) == [{"flow": {"n": 1}}]
+
+
+def test_releasing_wait_lets_go_of_every_level_and_takes_them_back() -> None:
+    from ciliumlab.clock import WallClock
+    from ciliumlab.k8s.apiserver.worker import releasing_wait
+
+    commits = []
+    for lock in (CommitLock(lambda: commits.append(1)), threading.RLock()):
+        clock = WallClock(wait=releasing_wait(lock))
+        got = threading.Event()
+
+        def other(lock=lock, got=got) -> None:
+            with lock:
+                got.set()
+
+        with lock, lock:  # held twice, like a handler calling back into the engine
+            thread = threading.Thread(target=other)
+            thread.start()
+            assert not got.wait(0.1)  # blocked while the lock is held
+            clock.advance(0.5)  # a dropped SYN's wait
+            assert got.is_set(), "the other thread did not get the lock during the wait"
+            thread.join(1)
+            # both levels are back: another thread still cannot take it
+            taken: list[bool] = []
+            probe = threading.Thread(target=lambda lock=lock, taken=taken: taken.append(lock.acquire(timeout=0.05)))
+            probe.start()
+            probe.join()
+            assert taken == [False]
+            # leaving `with lock, lock` releases twice: it raises unless both levels came back
+        assert lock.acquire(timeout=0.05)
+        lock.release()
+    assert commits  # the CommitLock committed when the waiter stepped out of its outermost level
+
+
+def test_wall_clock_without_a_waiter_just_sleeps() -> None:
+    from ciliumlab.clock import WallClock
+
+    lock = CommitLock()
+    clock = WallClock()
+    with lock:
+        start = time.monotonic()
+        clock.advance(0.05)
+        assert time.monotonic() - start >= 0.05
+        assert lock.owned() and lock._depth == 1

@@ -154,17 +154,23 @@ def _dump(obj: dict) -> str:
 class CommitLock:
     """The lab lock (a re-entrant lock) that runs `on_release` when its outermost holder lets go,
     still holding it: the API server's `LabGate` takes it around every engine call, so the
-    persister's flush lands before the handler answers."""
+    persister's flush lands before the handler answers.
+
+    `release_all()` / `restore(depth)` let the holding thread step out of every level it holds and
+    come back (the wall clock's waiter, while a datapath timeout runs out); the outermost release
+    commits, like any other."""
 
     def __init__(self, on_release: Callable[[], object] | None = None) -> None:
         self._lock = threading.RLock()
         self._depth = 0
+        self._owner: int | None = None
         self.on_release = on_release
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         got = self._lock.acquire(blocking, timeout)
         if got:
             self._depth += 1
+            self._owner = threading.get_ident()
         return got
 
     def release(self) -> None:
@@ -173,7 +179,24 @@ class CommitLock:
                 self.on_release()
         finally:
             self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
             self._lock.release()
+
+    def owned(self) -> bool:
+        """Whether the calling thread holds the lock."""
+        return self._owner == threading.get_ident()
+
+    def release_all(self) -> int:
+        """Release every level the calling thread holds; returns how many, for `restore`."""
+        depth = self._depth if self.owned() else 0
+        for _ in range(depth):
+            self.release()
+        return depth
+
+    def restore(self, depth: int) -> None:
+        for _ in range(depth):
+            self.acquire()
 
     def __enter__(self) -> CommitLock:
         self.acquire()

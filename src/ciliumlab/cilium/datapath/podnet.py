@@ -241,7 +241,11 @@ class LabPodNet:
         else:
             sctx = ServerContext("", "", t.node or "", [t.ip], path.src_ip_at_dst, path.src_port, t.port, [])
         self.fabric.clock.tick(0.0011)
-        return server.serve_http(request, sctx)
+        response = server.serve_http(request, sctx)
+        served = getattr(server, "served", None)  # image behaviours keep an access log; world hosts do not
+        if served is not None:
+            served(request, response, sctx, self.now())
+        return response
 
     # -- ICMP -----------------------------------------------------------------------------------
     def ping(self, ip: str, *, timeout: float = 1.0, seq: int = 1, size: int = 56) -> float | None:

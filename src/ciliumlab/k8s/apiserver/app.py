@@ -8,6 +8,7 @@ REST handlers read `lab.store` and write through `lab.create`/`update`/`remove`,
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import threading
@@ -15,6 +16,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from ...clock import WallClock
+from ...workloads.logs import pod_logs
 from . import discovery, handlers, openapi
 from .context import ApiContext
 from .errors import ApiError, bad_request, internal, method_not_allowed, not_found_path, unauthorized
@@ -22,6 +25,7 @@ from .gate import LabGate
 from .resources import by_path
 from .streams import DEFAULT_STREAM_HANDLERS, STREAM_HANDLERS, install_stream_registries
 from .watch import WatchHub
+from .worker import releasing_wait
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,10 @@ def make_app(lab, *, token: str | None = None, lock: threading.RLock | asyncio.L
         hub = WatchHub(lab.store)
         installed = min((_created(o) for o in lab.store.list("Node")), default=lab.clock.now())
     ctx = ApiContext(lab=lab, gate=gate, hub=hub, token=token, installed_at=installed)
+    ctx.extra["pod_logs"] = functools.partial(pod_logs, lab)  # `kubectl logs` (replaceable)
+    if isinstance(lab.clock, WallClock) and not isinstance(gate.lock, asyncio.Lock):
+        # a datapath wait (SYN retries until --connect-timeout, a DNS timeout) lets go of the lab lock
+        lab.clock.wait = releasing_wait(gate.lock)
     app = web.Application(middlewares=[_errors, _auth], client_max_size=64 * 1024 * 1024)
     app[CONTEXT] = ctx
     app[STREAM_HANDLERS] = dict(DEFAULT_STREAM_HANDLERS)

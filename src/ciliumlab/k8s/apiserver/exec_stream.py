@@ -40,7 +40,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from ...workloads.shell import run_command
-from ...workloads.shell.context import CommandContext, CommandFn, ExecResult
+from ...workloads.shell.context import CommandFn, ExecResult
 from ...workloads.shell.images import profile
 from ...workloads.shell.runner import SHELL_NAMES
 from .context import ApiContext
@@ -50,6 +50,9 @@ from .tty import LineDiscipline, TtyEvent, onlcr
 from .worker import GateHold, ServedNet
 
 log = logging.getLogger(__name__)
+
+#: seconds before a served exec's first frame (a runtime's exec start latency; see `_writer`)
+EXEC_START_DELAY = 0.05
 
 PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
@@ -65,17 +68,13 @@ def _is_agent(container: dict) -> bool:
 
 
 def cilium_dbg_placeholder(lab: Any, pod: dict, container: dict) -> CommandFn | None:
-    """`cilium-dbg` (and its old name `cilium`) in the agent container: every subcommand says it is
-    not implemented yet. The agent-surfaces work replaces this factory in `app[EXEC_COMMANDS]`."""
+    """`cilium-dbg` (and its old name `cilium`) in the agent container: `ciliumlab.cilium.dbg`
+    run against the agent of the pod's node."""
     if not _is_agent(container):
         return None
+    from ...cilium.dbg import cilium_dbg_factory
 
-    def cilium_dbg(args: list[str], ctx: CommandContext) -> int:
-        sub = next((a for a in args if not a.startswith("-")), "help")
-        ctx.stderr.write(f'{posixpath.basename(ctx.name)}: this lab does not implement "{sub}" yet\n')
-        return 1
-
-    return cilium_dbg
+    return cilium_dbg_factory(lab, pod, container)
 
 
 def default_exec_commands() -> dict[str, ExecCommandFactory]:
@@ -220,6 +219,10 @@ class ExecSession:
             self.out.put_nowait(bytes([channel]) + data)
 
     async def _writer(self) -> None:
+        # A container runtime takes tens of ms to start an exec'd process; client-go's WebSocket
+        # executor depends on it: frames that arrive before it has registered its streams are
+        # dropped ("Unknown stream id 1, discarding message"), which a loaded client can hit.
+        await asyncio.sleep(EXEC_START_DELAY)
         while (item := await self.out.get()) is not None:
             try:
                 await self.ws.send_bytes(item)

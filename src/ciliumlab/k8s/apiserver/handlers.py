@@ -15,6 +15,7 @@ import copy
 import json
 import random
 import string
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -532,5 +533,26 @@ async def pod_log(request: web.Request, ctx: ApiContext, res: Resource, namespac
     inits = [c.get("name") for c in (pod.get("spec") or {}).get("initContainers") or []]
     if wanted not in containers and wanted not in inits:
         raise bad_request(f"container {wanted} is not valid for pod {name}")
-    log = ctx.extra.get("pod_logs", lambda ns, pod, container: "")(namespace, name, wanted)
-    return web.Response(text=log, content_type="text/plain")
+    hook = ctx.extra.get("pod_logs")
+    log = await ctx.gate.run(hook, namespace, name, wanted) if hook is not None else ""
+    return web.Response(text=format_log(log, request.query), content_type="text/plain")
+
+
+def format_log(log: str | list[tuple[float, str]], query) -> str:
+    """The hook's log as kubectl asked for it: `tailLines` (`--tail`), `timestamps`
+    (`--timestamps`, RFC 3339 with nanoseconds before each line; only for (time, line) logs)."""
+    if isinstance(log, str):
+        pairs = [(None, line) for line in log.splitlines()]
+    else:
+        pairs = list(log)
+    tail = query.get("tailLines")
+    if tail is not None and tail.lstrip("-").isdigit() and int(tail) >= 0:
+        pairs = pairs[len(pairs) - int(tail):] if int(tail) else []
+    stamps = query.get("timestamps", "").lower() in ("true", "1")
+    out = []
+    for ts, line in pairs:
+        if stamps and ts is not None:
+            nanos = int(round(ts * 1e9)) % 1_000_000_000
+            line = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{nanos:09d}Z {line}"
+        out.append(line + "\n")
+    return "".join(out)

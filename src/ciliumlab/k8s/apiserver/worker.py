@@ -10,20 +10,71 @@ thread-safe), but a served exec may run for minutes (`while true; do curl …; s
   own deadline checks (`check_deadline`, loop ticks, `ctx.sleep`) unwind the script with
   `DeadlineExceeded` — no change to the shell was needed.
 
-Time spent *inside* the datapath (a dropped SYN waited out until `--connect-timeout`) still holds
-the lock: the engine is mid-operation then and must not be re-entered.
+Time spent *inside* the datapath (a dropped SYN waited out until `--connect-timeout`, a DNS
+query timing out) goes through the wall clock's `wait` hook, which `make_app` points at
+`releasing_wait(lock)`: the waiting thread steps out of every level of the lab lock it holds,
+sleeps (waking early when its exec is cancelled) and takes them back. The engine is mid-operation
+then — exactly like a kernel with a SYN in flight: other requests read and write the cluster
+meanwhile, and a policy applied during the wait governs the retransmissions that follow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from ...clock import WallClock
 
 #: The deadline of a served exec that nothing else limits (lab seconds from its start).
 FAR_FUTURE = 10 * 365 * 86400.0
+
+
+_current = threading.local()
+
+
+def current_cancel() -> threading.Event | None:
+    """The cancel event of the served exec running on this thread, if any."""
+    return getattr(_current, "cancel", None)
+
+
+def releasing_wait(lock: Any) -> Callable[[float], None]:
+    """A `WallClock.wait` that releases the lab lock around the wait when the caller holds it.
+
+    Re-entrancy aware: every level the thread holds is released and restored (`CommitLock`'s
+    `release_all`/`restore`, or a `threading.RLock`'s save/restore as `threading.Condition` uses).
+    A thread that does not hold the lock simply sleeps. A served exec's cancel (Ctrl-C, client
+    gone) ends the wait early."""
+
+    def wait(seconds: float) -> None:
+        if seconds <= 0:
+            return
+        cancel = current_cancel()
+        if hasattr(lock, "release_all"):
+            depth = lock.release_all()
+            try:
+                _pause(seconds, cancel)
+            finally:
+                lock.restore(depth)
+        elif hasattr(lock, "_is_owned") and lock._is_owned():
+            saved = lock._release_save()
+            try:
+                _pause(seconds, cancel)
+            finally:
+                lock._acquire_restore(saved)
+        else:
+            _pause(seconds, cancel)
+
+    return wait
+
+
+def _pause(seconds: float, cancel: threading.Event | None) -> None:
+    if cancel is None:
+        time.sleep(seconds)
+    else:
+        cancel.wait(seconds)
 
 
 class GateHold:
@@ -62,6 +113,7 @@ class ServedNet:
         self._cancel = cancel
         self._wall = isinstance(clock, WallClock)
         self.deadline = net.now() + FAR_FUTURE
+        _current.cancel = cancel  # the clock's waiter wakes early on it (see `releasing_wait`)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._net, name)

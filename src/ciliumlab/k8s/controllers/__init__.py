@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...clock import Clock
 from ..names import NameGenerator
@@ -33,6 +34,8 @@ class ControllerContext:
     # Seed for generated names (pod suffixes, container ids): a fresh lab is reproducible.
     seed: str = "ciliumlab"
     names: NameGenerator = field(init=False)
+    # core/v1 Event recorder (`events.EventRecorder`), made on first use
+    events: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.names = NameGenerator(f"{self.cluster_name}/{self.seed}")
@@ -49,6 +52,14 @@ class Controller:
 
     def sync(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def event(self, obj: dict, reason: str, message: str, *, component: str, host: str | None = None,
+              field_path: str | None = None, type: str = "Normal") -> None:
+        """Record a core/v1 Event about `obj` (see `events`)."""
+        from .events import recorder
+
+        recorder(self.store, self.ctx).record(obj, reason, message, component=component, host=host,
+                                              field_path=field_path, type=type)
 
 
 class SimplePodIPAM:

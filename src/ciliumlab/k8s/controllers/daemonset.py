@@ -118,6 +118,7 @@ class DaemonSetController(Controller):
         tspec["tolerations"] = daemon_tolerations(tspec)
         pod = pod_from_template(ds, tmpl, name, extra_labels={REVISION_HASH: h, TEMPLATE_GENERATION: str(gen)})
         self.store.create(pod)
+        self.event(ds, "SuccessfulCreate", f"Created pod: {name}", component="daemonset-controller")
 
     def _status(self, ds: dict, nodes: list[dict], h: str) -> None:
         pods = [p for p in owned_by(self.store, "Pod", ds) if is_active(p)]

@@ -114,6 +114,8 @@ class DeploymentController(Controller):
             new_rs = build_replicaset(d, template, h, name, replicas, max_surge, max_rev + 1)
             new_rs = self.store.create(new_rs)
             created = True
+            if replicas:
+                self._scaled(d, new_rs, 0, replicas)
         else:
             rev = int(new_rs["metadata"].get("annotations", {}).get(REVISION, "0") or 0)
             want_rev = rev if rev == max_rev else max_rev + 1
@@ -123,12 +125,15 @@ class DeploymentController(Controller):
             ann[DESIRED] = str(replicas)
             ann[MAX] = str(replicas + max_surge)
             ann[REVISION] = str(want_rev)
+            was = new_rs["spec"].get("replicas", 1)
             new_rs = write(self.store, updated, new_rs)
+            if was != replicas:
+                self._scaled(d, new_rs, was, replicas)
         for rs in old_rss:
             if rs["spec"].get("replicas", 0) != 0:
                 updated = copy.deepcopy(rs)
                 updated["spec"]["replicas"] = 0
-                self.store.update(updated)
+                self._scaled(d, self.store.update(updated), rs["spec"]["replicas"], 0)
         self._cleanup(d, [rs for rs in old_rss if self.store.get("ReplicaSet", ns, rs["metadata"]["name"])])
         # annotations on the Deployment
         d_new = copy.deepcopy(d)
@@ -173,6 +178,11 @@ class DeploymentController(Controller):
         d_new["status"] = {k: status[k] for k in sorted(status)}
         write(self.store, d_new, d)
 
+    def _scaled(self, d: dict, rs: dict, was: int, now_: int) -> None:
+        direction = "up" if now_ > was else "down"
+        self.event(d, "ScalingReplicaSet", f"Scaled {direction} replica set {rs['metadata']['name']} from {was} to {now_}",
+                   component="deployment-controller")
+
     def _cleanup(self, d: dict, old_rss: list[dict]) -> None:
         limit = (d.get("spec") or {}).get("revisionHistoryLimit", 10)
         idle = [rs for rs in old_rss if rs["spec"].get("replicas", 0) == 0 and
@@ -201,9 +211,12 @@ class ReplicaSetController(Controller):
                 name = self.ctx.names.generate(f"{rs['metadata']['name']}-",
                                                lambda n: self.store.get("Pod", ns, n) is not None)
                 self.store.create(pod_from_template(rs, spec.get("template") or {}, name))
+                self.event(rs, "SuccessfulCreate", f"Created pod: {name}", component="replicaset-controller")
         elif len(pods) > want:
             for pod in self._deletion_order(pods)[: len(pods) - want]:
                 self.store.delete("Pod", ns, pod["metadata"]["name"])
+                self.event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
+                           component="replicaset-controller")
         pods = [p for p in owned_by(self.store, "Pod", rs) if is_active(p)]
         tlabels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
         status = {

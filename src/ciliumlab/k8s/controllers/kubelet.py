@@ -39,6 +39,14 @@ def image_status(image: str) -> tuple[str, str]:
     return ref, f"{repo}@{digest}"
 
 
+def _started(pod: dict) -> set[tuple[bool, str]]:
+    """(is init container, name) of every container that is running or has run."""
+    status = pod.get("status") or {}
+    return {(init, c.get("name", "")) for init in (False, True)
+            for c in status.get("initContainerStatuses" if init else "containerStatuses") or []
+            if (c.get("state") or {}).keys() & {"running", "terminated"}}
+
+
 class Kubelet(Controller):
     name = "kubelet"
 
@@ -112,7 +120,27 @@ class Kubelet(Controller):
                                                    for c in spec["initContainers"]]
         new["status"] = {k: status[k] for k in sorted(status)}
         if new != pod:
-            self.store.update(new)
+            stored = self.store.update(new)
+            self._container_events(pod, stored, node_name)
+
+    def _container_events(self, old: dict, pod: dict, node_name: str) -> None:
+        """Pulled / Created / Started for every container that has just started, as the kubelet
+        records them (init containers first, then the others in spec order)."""
+        before, after = _started(old), _started(pod)
+        if after <= before:
+            return
+        spec = pod.get("spec") or {}
+        for init, containers in ((True, spec.get("initContainers")), (False, spec.get("containers"))):
+            for c in containers or []:
+                name = c.get("name", "")
+                if (init, name) in before or (init, name) not in after:
+                    continue
+                path = f"spec.{'initContainers' if init else 'containers'}{{{name}}}"
+                for reason, message in (
+                        ("Pulled", f'Container image "{c.get("image", "")}" already present on machine'),
+                        ("Created", f"Created container: {name}"),
+                        ("Started", f"Started container {name}")):
+                    self.event(pod, reason, message, component="kubelet", host=node_name, field_path=path)
 
     @staticmethod
     def _sorted(containers) -> list[dict]:

@@ -170,7 +170,9 @@ class Scheduler(Controller):
             status["conditions"] = set_condition(status.get("conditions") or [], "PodScheduled", "False", ts,
                                                  reason="Unschedulable", message=msg)
             if new != pod:
-                self.store.update(new)
+                updated = self.store.update(new)
+                if (pod.get("status") or {}).get("conditions") != status["conditions"]:
+                    self.event(updated, "FailedScheduling", msg, component="default-scheduler", type="Warning")
             return
         node = self.score(pod, feasible)
         new = copy.deepcopy(pod)
@@ -179,7 +181,11 @@ class Scheduler(Controller):
         status["phase"] = "Pending"
         conds = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
         status["conditions"] = set_condition(conds, "PodScheduled", "True", ts)
-        self.store.update(new)
+        bound = self.store.update(new)
+        meta = bound["metadata"]
+        self.event(bound, "Scheduled",
+                   f"Successfully assigned {meta.get('namespace', 'default')}/{meta['name']} to {node['metadata']['name']}",
+                   component="default-scheduler")
 
     @staticmethod
     def failure_message(n_nodes: int, reasons: dict[str, int]) -> str:

@@ -76,6 +76,8 @@ class StatefulSetController(Controller):
         pod = pod_from_template(sts, tmpl, name, extra_labels={
             REVISION_HASH: revision, POD_NAME: name, POD_INDEX: str(i)})
         self.store.create(pod)
+        self.event(sts, "SuccessfulCreate", f"create Pod {name} in StatefulSet {sts['metadata']['name']} successful",
+                   component="statefulset-controller")
 
     def _status(self, sts: dict, revision: str) -> None:
         pods = [p for p in owned_by(self.store, "Pod", sts) if is_active(p)]

@@ -6,7 +6,42 @@ of policy or the datapath: by the time `serve_http` runs, the request was allowe
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from ..net import HttpRequest, HttpResponse, ServerContext
+
+#: how many served requests a container remembers for its log (a bounded buffer)
+MAX_LOGGED_REQUESTS = 1000
+
+
+@dataclass
+class LogContext:
+    """What `kubectl logs` knows about a container when a behaviour writes its log."""
+
+    pod_name: str
+    namespace: str
+    container: str
+    node: str
+    started: float  # containerStatuses[].state.running.startedAt (epoch seconds)
+    hostname: str = ""
+    ips: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ServedRequest:
+    """One request a server answered, for its access log."""
+
+    time: float
+    remote_ip: str
+    remote_port: int
+    method: str
+    target: str
+    version: str
+    status: int
+    body_bytes: int
+    referer: str
+    user_agent: str
+    forwarded_for: str
 
 
 class Behaviour:
@@ -29,3 +64,10 @@ class Behaviour:
     def serve_udp(self, port: int, payload: bytes, ctx: ServerContext) -> bytes | None:
         """Answer a UDP datagram (None: no answer)."""
         return None
+
+    def served(self, request: HttpRequest, response: HttpResponse, ctx: ServerContext, at: float) -> None:
+        """The datapath tells the server what it just answered (servers keep it for their log)."""
+
+    def logs(self, ctx: LogContext) -> list[tuple[float, str]]:
+        """The container's log as (time, line) pairs, oldest first (`kubectl logs`)."""
+        return []

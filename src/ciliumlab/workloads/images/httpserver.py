@@ -12,12 +12,13 @@ virtual or wall clock), which keeps outputs reproducible under the virtual clock
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from email.utils import formatdate
 from http import HTTPStatus
 
-from ..net import HttpRequest, HttpResponse
-from .base import Behaviour
+from ..net import HttpRequest, HttpResponse, ServerContext
+from .base import MAX_LOGGED_REQUESTS, Behaviour, LogContext, ServedRequest
 
 Now = Callable[[], float]
 Headers = list[tuple[str, str]]
@@ -141,6 +142,30 @@ class ServerBehaviour(Behaviour):
     def __init__(self, image: str, container: dict, *, now: Now | None = None) -> None:
         super().__init__(image, container)
         self.now: Now = now or time.time
+        self.requests: deque[ServedRequest] = deque(maxlen=MAX_LOGGED_REQUESTS)
+
+    def served(self, request: HttpRequest, response: HttpResponse, ctx: ServerContext, at: float) -> None:
+        self.requests.append(ServedRequest(
+            at, ctx.remote_ip, ctx.remote_port, request.method, request.target, request.version, response.status,
+            0 if request.method.upper() == "HEAD" else len(response.body), request.header("referer") or "",
+            request.header("user-agent") or "", request.header("x-forwarded-for") or ""))
+
+    def startup_log(self, ctx: LogContext) -> list[str]:
+        """What the process prints when it starts."""
+        return []
+
+    def access_log(self, req: ServedRequest) -> str | None:
+        """The line it prints for a request it served (None: it logs no requests)."""
+        return None
+
+    def logs(self, ctx: LogContext) -> list[tuple[float, str]]:
+        lines = [(ctx.started, line) for line in self.startup_log(ctx)]
+        for req in self.requests:
+            if req.time >= ctx.started:
+                line = self.access_log(req)
+                if line is not None:
+                    lines.append((req.time, line))
+        return lines
 
     def listens(self, protocol: str, port: int) -> bool:
         proto = protocol.upper()
@@ -155,6 +180,11 @@ class ServerBehaviour(Behaviour):
 
     def crash_after(self, request: HttpRequest, response: HttpResponse) -> float | None:
         return None
+
+
+def go_log_time(ts: float) -> str:
+    """The timestamp Go's `log` package prefixes (LstdFlags, UTC in a container)."""
+    return time.strftime("%Y/%m/%d %H:%M:%S", time.gmtime(ts))
 
 
 def container_env(container: dict) -> dict[str, str]:

@@ -30,7 +30,13 @@ import hashlib
 import json
 
 from ..net import HttpRequest, HttpResponse, ServerContext
+from .base import LogContext, ServedRequest
 from .httpserver import ServerBehaviour, container_env, http_date, reason, split_target
+
+
+def hash_ms(text: str) -> int:
+    """A stable pseudo-random number (deterministic logs)."""
+    return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
 
 DEFAULT_DB: dict[str, list[dict]] = {
     "private": [{"id": 1, "body": "secret information"}],
@@ -87,6 +93,18 @@ def pretty_json(value: object) -> bytes:
 
 class JsonMockBehaviour(ServerBehaviour):
     name = "json-mock"
+
+    def startup_log(self, ctx: LogContext) -> list[str]:
+        """json-server 0.17's banner for `--watch /default.json`."""
+        base = f"http://localhost:{min(self.tcp_ports)}"
+        return ["", "  \\{^_^}/ hi!", "", "  Loading /default.json", "  Done", "", "  Resources",
+                *(f"  {base}/{name}" for name in DEFAULT_DB), "", "  Home", f"  {base}", "",
+                "  Type s + enter at any time to create a snapshot of the database", "  Watching..."]
+
+    def access_log(self, req: ServedRequest) -> str:
+        """morgan's `dev` format, which json-server logs every request with (colours left out)."""
+        ms = 1.0 + (hash_ms(f"{req.time}/{req.target}") % 4000) / 1000
+        return f"{req.method} {req.target} {req.status} {ms:.3f} ms - {req.body_bytes if req.body_bytes else '-'}"
 
     def __init__(self, image: str, container: dict, **kwargs) -> None:
         super().__init__(image, container, **kwargs)

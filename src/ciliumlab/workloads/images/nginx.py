@@ -16,9 +16,23 @@ to the patch releases below (default 1.27.5).
 from __future__ import annotations
 
 import re
+import time
 
 from ..net import HttpRequest, HttpResponse, ServerContext
-from .httpserver import ServerBehaviour, http_date, reason, split_target
+from .base import LogContext, ServedRequest
+from .httpserver import ServerBehaviour, go_log_time, http_date, reason, split_target
+
+ENTRYPOINT_LOG = [
+    "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration",
+    "/docker-entrypoint.sh: Looking for shell scripts in /docker-entrypoint.d/",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh",
+    "10-listen-on-ipv6-by-default.sh: info: Getting the checksum of /etc/nginx/conf.d/default.conf",
+    "10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf",
+    "/docker-entrypoint.sh: Sourcing /docker-entrypoint.d/15-local-resolvers.envsh",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/30-tune-worker-processes.sh",
+    "/docker-entrypoint.sh: Configuration complete; ready for start up",
+]
 
 WELCOME_PAGE = b"""<!DOCTYPE html>
 <html>
@@ -80,6 +94,20 @@ def error_page(status: int, server: str) -> bytes:
 
 class NginxBehaviour(ServerBehaviour):
     name = "nginx"
+
+    def startup_log(self, ctx: LogContext) -> list[str]:
+        """The official image's entrypoint, then nginx's notices (error_log to stderr)."""
+        t = go_log_time(ctx.started)
+        return [*ENTRYPOINT_LOG, f"{t} [notice] 1#1: using the \"epoll\" event method",
+                f"{t} [notice] 1#1: {self.server}", f"{t} [notice] 1#1: OS: Linux 6.8.0-60-generic",
+                f"{t} [notice] 1#1: getrlimit(RLIMIT_NOFILE): 1048576:1048576",
+                f"{t} [notice] 1#1: start worker processes", f"{t} [notice] 1#1: start worker process 29"]
+
+    def access_log(self, req: ServedRequest) -> str:
+        """`log_format main` of the image's nginx.conf (access_log to stdout)."""
+        local = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(req.time))
+        return (f'{req.remote_ip} - - [{local}] "{req.method} {req.target} {req.version}" {req.status} '
+                f'{req.body_bytes} "{req.referer or "-"}" "{req.user_agent or "-"}" "{req.forwarded_for or "-"}"')
     tcp_ports = frozenset({80})
 
     def __init__(self, image: str, container: dict, **kwargs) -> None:

@@ -28,7 +28,8 @@ process: `crash_after` returns 2.0 so the lab can restart the container as the k
 from __future__ import annotations
 
 from ..net import HttpRequest, HttpResponse, ServerContext
-from .httpserver import ServerBehaviour, go_clean_path, go_response, split_target
+from .base import LogContext
+from .httpserver import ServerBehaviour, go_clean_path, go_log_time, go_response, split_target
 
 LANDED = b"Ship landed\n"
 
@@ -83,6 +84,10 @@ EXPLOSION_DELAY = 2.0
 
 class StarwarsBehaviour(ServerBehaviour):
     name = "starwars"
+
+    def startup_log(self, ctx: LogContext) -> list[str]:
+        # go-swagger's generated server logs where it serves; it writes no access log
+        return [f"{go_log_time(ctx.started)} Serving deathstar at http://[::]:80"]
     tcp_ports = frozenset({80})
 
     def serve_http(self, request: HttpRequest, ctx: ServerContext) -> HttpResponse:

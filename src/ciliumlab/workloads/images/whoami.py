@@ -28,12 +28,14 @@ import json
 import re
 
 from ..net import HttpRequest, HttpResponse, ServerContext
+from .base import LogContext
 from .httpserver import (
     ServerBehaviour,
     container_argv,
     container_env,
     go_canonical_key,
     go_flag,
+    go_log_time,
     go_response,
     query_params,
     split_target,
@@ -143,6 +145,10 @@ def go_json(value: object) -> bytes:
 
 class WhoamiBehaviour(ServerBehaviour):
     name = "whoami"
+
+    def startup_log(self, ctx: LogContext) -> list[str]:
+        # traefik/whoami: `log.Printf("Starting up on port %s", port)`; requests are not logged
+        return [f"{go_log_time(ctx.started)} Starting up on port {self.port}"]
 
     def __init__(self, image: str, container: dict, **kwargs) -> None:
         super().__init__(image, container, **kwargs)
