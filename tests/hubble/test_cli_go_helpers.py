@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ciliumlab.hubble.cli.gotime import format_duration, parse_duration, parse_layouts, parse_rfc3339
-from ciliumlab.hubble.cli.tabwriter import TabWriter
+from ciliumlab.tabwriter import TabWriter
 
 
 @pytest.mark.parametrize(("text", "ns"), [("3s", 3_000_000_000), ("4m", 240_000_000_000),

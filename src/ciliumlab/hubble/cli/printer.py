@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from ...tabwriter import TabWriter
 from . import gojson
 from .gotime import SECOND, format_duration, format_timestamp, round_duration, timestamp_of
 from .names import (
@@ -27,7 +28,6 @@ from .names import (
     identity_text,
     trace_point_text,
 )
-from .tabwriter import TabWriter
 
 DICT_SEPARATOR = "------------"
 NODE_NAMES_CUTOFF = 50

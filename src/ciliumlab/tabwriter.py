@@ -1,4 +1,4 @@
-"""Go's `text/tabwriter` (flags 0, pad char ' '), the column aligner behind every table hubble prints.
+"""Go's `text/tabwriter` (flags 0, pad char ' '), the column aligner behind every table hubble and cilium-dbg print.
 
 Cells are tab-terminated; the text after a line's last tab is not part of any column. A column's
 width is computed per *block* of consecutive lines that have that column, and a line with no tab
