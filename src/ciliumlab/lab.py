@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from .network import NetContext
 from .observability import HubbleView
 from .workloads.nodeservices import node_listeners
 
+CONFIG_CHECKSUM = "cilium.io/cilium-configmap-checksum"  # the chart's rollOutCiliumPods annotation
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 NODE_IMAGE = "ubuntu:24.04"
 
@@ -111,8 +113,15 @@ class Lab:
                 return
 
     def _read_cilium_config(self) -> None:
+        """Apply cilium-config to the agents; when it changed since the last read, roll the agents
+        (the chart's `rollOutCiliumPods`: a checksum annotation on the DaemonSet's pod template)."""
         cm = self.store.get("ConfigMap", "kube-system", "cilium-config")
         data = (cm or {}).get("data") or {}
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        previous = getattr(self, "_cilium_config_digest", None)
+        self._cilium_config_digest = digest
+        if previous is not None and previous != digest:
+            self._roll_agents(digest)
         cfg = self.policy_config
         cfg.enforcement_mode = data.get("enable-policy", cfg.enforcement_mode)
         cfg.audit_mode = data.get("policy-audit-mode", "false") == "true"
@@ -121,6 +130,19 @@ class Lab:
         cfg.dns_reject_response_code = data.get("tofqdns-dns-reject-response-code", cfg.dns_reject_response_code)
         self.fabric.routing_mode = data.get("routing-mode", "tunnel")
         self.hubble.configure(data)
+
+    def _roll_agents(self, digest: str) -> None:
+        ds = self.store.get("DaemonSet", "kube-system", "cilium")
+        if ds is None:
+            return
+        ds = copy.deepcopy(ds)
+        meta = ds["spec"]["template"].setdefault("metadata", {})
+        annotations = meta.get("annotations") or {}
+        if annotations.get(CONFIG_CHECKSUM) == digest:
+            return
+        meta["annotations"] = {**annotations, CONFIG_CHECKSUM: digest}
+        self.store.update(ds)
+        self.reconcile()
 
     # -- the kubectl-like API -------------------------------------------------------------------
     def apply(self, src) -> list[str]:

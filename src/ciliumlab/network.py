@@ -21,7 +21,12 @@ class NetContext:
         self._cache_version = -1
 
     def read_file(self, podnet, path: str) -> str | None:
-        return None
+        """A node's own files (`/etc/hosts`, kubeadm-flags.env …) for shells in its host namespace."""
+        if not podnet.host_network or podnet.hostname != podnet.node_name:
+            return None
+        from .workloads.node import node_file
+
+        return node_file(self._lab, podnet.node_name, path)
 
     def dns_reject_code(self) -> str:
         return self._lab.policy_config.dns_reject_response_code
@@ -53,13 +58,21 @@ class NetContext:
     def node_interfaces(self, node: str) -> list[Interface]:
         host = self.fabric.nodes[node]
         agent = self._lab.cilium.nodes[node]
-        return [
+        ifaces = [
             Interface("eth0", 2, "08:00:27:6b:69:c9", [f"{host.ips[-1]}/24"], 1500),
             Interface("eth1", 3, _node_mac(node), [f"{host.ips[0]}/24"], 1500),
             Interface("cilium_net", 4, "2a:1c:5f:63:1a:0e", [], 1500, peer_index=5),
             Interface("cilium_host", 5, "4e:86:4b:a4:f5:3b", [f"{agent.router_ip}/32"], 1500, peer_index=4),
-            Interface("cilium_vxlan", 6, "ce:90:33:53:90:79", [], 1500),
         ]
+        if self.fabric.routing_mode == "tunnel":
+            ifaces.append(Interface("cilium_vxlan", 6, "ce:90:33:53:90:79", [], 1500))
+        # one lxc device per local endpoint (the host side of the pod's veth; lxc_health for health)
+        local = sorted((ep for ep in self.fabric.endpoints.values() if ep.node == node and ep.ifname),
+                       key=lambda ep: ep.ifindex)
+        for ep in local:
+            ifaces.append(Interface(ep.ifname, ep.ifindex, _lxc_mac(ep.ifname), [], 1500,
+                                    peer_index=2 + ep.id % 10 if ep.kind == "pod" else 2))
+        return ifaces
 
     def node_routes(self, node: str) -> list[Route]:
         host = self.fabric.nodes[node]
@@ -69,10 +82,18 @@ class NetContext:
         for name, agent in self._lab.cilium.nodes.items():
             if name == node:
                 routes.append(Route(agent.pod_cidr, agent.router_ip, "cilium_host", agent.router_ip, None))
+            elif self.fabric.routing_mode != "tunnel":  # native routing + autoDirectNodeRoutes
+                routes.append(Route(agent.pod_cidr, agent.host.ip, "eth1", None, None))
             else:
                 routes.append(Route(agent.pod_cidr, agent.router_ip, "cilium_host", self._lab.cilium.nodes[node].router_ip,
                                     None))
         return routes
+
+
+def _lxc_mac(name: str) -> str:
+    import hashlib
+    d = hashlib.sha1(name.encode()).digest()
+    return f"{(d[0] & 0xfc) | 0x02:02x}:" + ":".join(f"{b:02x}" for b in d[1:6])
 
 
 def _node_mac(node: str) -> str:

@@ -6,8 +6,10 @@ import click
 
 from .. import __version__
 from ..hubble.cli import hubble
+from .cilium import cilium
 from .demo import demo
 from .served import COMMANDS as SERVED_COMMANDS
+from .ssh import ssh
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,8 +18,10 @@ def cli() -> None:
     """ciliumlab: a Cilium + Hubble lab as one Python program."""
 
 
+cli.add_command(cilium)
 cli.add_command(demo)
 cli.add_command(hubble)
+cli.add_command(ssh)
 for _command in SERVED_COMMANDS:
     cli.add_command(_command)
 

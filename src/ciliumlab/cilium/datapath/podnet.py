@@ -54,6 +54,10 @@ class LabPodNet:
             if self.host_network:
                 return "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n"
             return (f"search {' '.join(self.search)}\nnameserver {self.ctx.dns_ip}\noptions ndots:5\n")
+        if path == "/etc/hosts" and self.host_network:
+            node_hosts = self.ctx.read_file(self, path)
+            if node_hosts is not None:
+                return node_hosts
         if path == "/etc/hosts":
             lines = ["# Kubernetes-managed hosts file.", "127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback",
                      "fe00::0\tip6-localnet", "fe00::0\tip6-mcastprefix", "fe00::1\tip6-allnodes", "fe00::2\tip6-allrouters",

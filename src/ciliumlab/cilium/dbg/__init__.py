@@ -1,7 +1,7 @@
 """`cilium-dbg` (the agent's debug CLI, `cilium` in older images) against the lab's agent state.
 
 One module per command family (endpoint, identity, ip, service + bpf lb, bpf ct/policy, policy,
-status, monitor); output layouts follow spec/hubble/metrics-export.md (e). Entry points:
+status, monitor; `extra`: config, bpf nat/fs, policy selectors, map, metrics, cgroups, statedb); output layouts follow spec/hubble/metrics-export.md (e). Entry points:
 
 - `run_dbg(lab, node, argv, out, err, deadline=None)`: one invocation on a node's agent;
 - `cilium_dbg_factory(lab, pod, container)`: the exec hook (`app[EXEC_COMMANDS]`, `Lab.exec`)

@@ -23,9 +23,11 @@ def run(dbg: Dbg, args: list[str]) -> int:
     if group == "policy":
         return _policy(dbg, rest)
     if group == "nat":
-        if not rest or rest[0] not in ("list", "ls"):
-            raise UsageError(f'unknown command "{rest[0] if rest else ""}" for "{dbg.name} bpf nat"', "bpf nat")
-        return 0  # the lab keeps no SNAT mappings (pod traffic leaves through the overlay or is dropped)
+        from .extra import run_nat
+        return run_nat(dbg, rest)
+    if group == "fs":
+        from .extra import run_fs
+        return run_fs(dbg, rest)
     raise UsageError(f'unknown command "{group}" for "{dbg.name} bpf"', "bpf")
 
 

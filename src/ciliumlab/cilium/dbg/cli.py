@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import bpf, endpoint, identity, ip, monitor, policy, service, status
+from . import bpf, endpoint, extra, identity, ip, monitor, policy, service, status
 from .common import Dbg, Fatal, UsageError
 
 HELP = """CLI for interacting with the local Cilium Agent
@@ -12,13 +12,18 @@ Usage:
 
 Available Commands:
   bpf         Direct access to local BPF maps
+  cgroups     Cgroup metadata
+  config      Cilium configuration options
   endpoint    Manage endpoints
   help        Help about any command
   identity    Manage security identities
   ip          Manage IP addresses and associated information
+  map         Access userspace cached content of BPF maps
+  metrics     Access metric status
   monitor     Display BPF program events
   policy      Manage security policies
   service     Manage services & loadbalancers
+  statedb     Inspect StateDB
   status      Display status of daemon
   version     Print version information
 
@@ -33,7 +38,8 @@ Use "cilium-dbg [command] --help" for more information about a command.
 COMMANDS = {
     "status": status.run, "endpoint": endpoint.run, "ep": endpoint.run, "identity": identity.run,
     "ip": ip.run, "service": service.run_service, "bpf": bpf.run, "policy": policy.run,
-    "monitor": monitor.run,
+    "monitor": monitor.run, "config": extra.run_config, "map": extra.run_map, "metrics": extra.run_metrics,
+    "cgroups": extra.run_cgroups, "statedb": extra.run_statedb,
 }
 
 
@@ -64,6 +70,5 @@ def run_dbg(lab, node: str, argv: list[str], out, err, *, deadline: float | None
         err.write(f"Error: {exc}\nRun '{where} --help' for usage.\n")
         return 1
     except Fatal as exc:
-        text = str(exc)
-        err.write(text if text.endswith("\n") else text + "\n")
+        err.write(f"Error: {exc}\n")  # cilium-dbg's Fatalf
         return 1

@@ -12,6 +12,9 @@ SELECTOR_FIELDS = ("fromEndpoints", "toEndpoints")
 
 
 def run(dbg: Dbg, args: list[str]) -> int:
+    if args and args[0] == "selectors":
+        from .extra import run_selectors
+        return run_selectors(dbg, args[1:])
     if not args or args[0] != "get":
         raise UsageError(f'unknown command "{args[0] if args else ""}" for "{dbg.name} policy"', "policy")
     repo = dbg.lab.policy

@@ -14,6 +14,7 @@ from .builtins import COREUTILS
 
 BUSYBOX_NET = frozenset({"wget", "nslookup", "ping", "nc", "ip", "ifconfig"})
 NETSHOOT_EXTRA = frozenset({"curl", "dig", "host"})
+NODE_TOOLS = frozenset({"ifconfig", "iptables", "iptables-save", "ss"})  # a host-network shell's extras
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ PROFILES: list[tuple[str, ImageProfile]] = [
     ("json-mock", ImageProfile(frozenset({"sh", "ash"}), _BUSYBOX | {"curl"}, "busybox")),
     ("whoami", ImageProfile(frozenset(), frozenset(), "scratch")),
     # a node's own shell (Ubuntu 24.04 in the seed's VMs): bash, curl, dig, iputils ping
-    ("ubuntu", ImageProfile(frozenset({"sh", "bash"}), _BUSYBOX | NETSHOOT_EXTRA, "netshoot")),
-    ("cilium/cilium", ImageProfile(frozenset({"sh", "bash"}), frozenset(COREUTILS) | {"ip"}, "netshoot")),
+    ("ubuntu", ImageProfile(frozenset({"sh", "bash"}), _BUSYBOX | NETSHOOT_EXTRA | NODE_TOOLS, "netshoot")),
+    ("cilium/cilium", ImageProfile(frozenset({"sh", "bash"}), frozenset(COREUTILS) | {"ip"} | NODE_TOOLS, "netshoot")),
 ]
 DEFAULT = ImageProfile(frozenset({"sh", "ash"}), _BUSYBOX, "busybox")
 
@@ -45,6 +46,7 @@ PATHS = {
     "tr": "/usr/bin/tr", "cut": "/usr/bin/cut", "sort": "/usr/bin/sort", "uniq": "/usr/bin/uniq",
     "wc": "/usr/bin/wc", "head": "/usr/bin/head", "tail": "/usr/bin/tail", "tee": "/usr/bin/tee",
     "printf": "/usr/bin/printf", "id": "/usr/bin/id", "whoami": "/usr/bin/whoami", "which": "/usr/bin/which",
+    "iptables": "/usr/sbin/iptables", "iptables-save": "/usr/sbin/iptables-save", "ss": "/usr/bin/ss",
     "basename": "/usr/bin/basename", "dirname": "/usr/bin/dirname", "printenv": "/usr/bin/printenv",
 }
 

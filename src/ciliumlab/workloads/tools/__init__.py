@@ -7,10 +7,10 @@ codes; ``TOOLS`` maps the program name to ``fn(args, ctx) -> int``.
 from __future__ import annotations
 
 from ..shell.context import CommandFn
-from . import curl, dig, ip, nc, nslookup, ping, wget
+from . import curl, dig, ip, nc, nodetools, nslookup, ping, wget
 
 TOOLS: dict[str, CommandFn] = {}
-for _mod in (curl, dig, ip, nc, nslookup, ping, wget):
+for _mod in (curl, dig, ip, nc, nodetools, nslookup, ping, wget):
     TOOLS.update(_mod.COMMANDS)
 
 __all__ = ["TOOLS"]

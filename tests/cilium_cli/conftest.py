@@ -1,0 +1,1 @@
+from tests.served.conftest import needs_kubectl, served  # noqa: F401  (the module-scoped served lab)
