@@ -8,6 +8,7 @@ as the 1.17 chart renders them). Output follows cilium-cli's wording.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import re
@@ -320,6 +321,8 @@ def apply_values(kc: KubeClient, namespace: str, values: dict) -> None:
     hubble_off = "enabled" in hubble and not _truthy(hubble["enabled"])
     relay = hubble.get("relay") if isinstance(hubble.get("relay"), dict) else {}
     ui = hubble.get("ui") if isinstance(hubble.get("ui"), dict) else {}
+    if _truthy(hubble.get("enabled")):
+        _ensure_hubble_secrets(kc, namespace)
     if hubble_off or ("enabled" in relay and not _truthy(relay["enabled"])):
         _remove(kc, namespace, "hubble-relay")
     elif _truthy(relay.get("enabled")):
@@ -332,6 +335,22 @@ def apply_values(kc: KubeClient, namespace: str, values: dict) -> None:
             _ensure(kc, namespace, bootstrap.ui_deployment(), service)
         elif kc.get_or_none("v1", "services", namespace, "hubble-ui") is not None:
             _ensure(kc, namespace, None, service)
+
+
+def _ensure_hubble_secrets(kc: KubeClient, namespace: str) -> None:
+    """certgen's Hubble TLS Secrets (cilium-ca, hubble-server-certs, hubble-relay-client-certs), if missing."""
+    from ..k8s import hubble_tls
+
+    cm = kc.get("v1", "configmaps", namespace, CONFIG_MAP)
+    cluster = (cm.get("data") or {}).get("cluster-name", "default")
+    ca_secret = kc.get_or_none("v1", "secrets", namespace, "cilium-ca")
+    ca_data = (ca_secret or {}).get("data") or {}
+    ca = None
+    if "ca.crt" in ca_data and "ca.key" in ca_data:  # sign with the kept CA, as certgen does
+        ca = (base64.b64decode(ca_data["ca.crt"]), base64.b64decode(ca_data["ca.key"]))
+    for secret in hubble_tls.secrets(cluster, namespace, ca):
+        if kc.get_or_none("v1", "secrets", namespace, secret["metadata"]["name"]) is None:
+            kc.create("v1", "secrets", namespace, secret)
 
 
 def _truthy(v) -> bool:

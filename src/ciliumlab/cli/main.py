@@ -7,6 +7,7 @@ import click
 from .. import __version__
 from ..hubble.cli import hubble
 from .cilium import cilium
+from .cilium_dbg import cilium_dbg
 from .demo import demo
 from .served import COMMANDS as SERVED_COMMANDS
 from .ssh import ssh
@@ -19,6 +20,7 @@ def cli() -> None:
 
 
 cli.add_command(cilium)
+cli.add_command(cilium_dbg)
 cli.add_command(demo)
 cli.add_command(hubble)
 cli.add_command(ssh)

@@ -38,6 +38,15 @@ def agent_pod(state: StateDir, node: str) -> str | None:
     return proc.stdout.strip() or None
 
 
+def agent_exec(state: StateDir, node: str) -> tuple[list[str], dict] | None:
+    """`kubectl exec` argv (up to the container) into NODE's agent pod, and its env; None: no such node."""
+    pod = agent_pod(state, node)
+    if pod is None:
+        return None
+    cmd, env = _kubectl(state)
+    return [*cmd, "exec", "-n", "kube-system", pod, "-c", "cilium-agent"], env
+
+
 @click.command("ssh", context_settings={"ignore_unknown_options": True})
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None,
               help="State directory (default: $CILIUMLAB_HOME or ~/.ciliumlab).")
@@ -51,12 +60,11 @@ def ssh(state_dir: Path | None, node: str, command: tuple[str, ...]) -> None:
     script = argv[0] if len(argv) == 1 else shlex.join(argv)
     state = StateDir(state_dir)
     if state.running_pid() is not None:
-        pod = agent_pod(state, node)
-        if pod is None:
+        found = agent_exec(state, node)
+        if found is None:
             sys.stderr.write(f"ssh: Could not resolve hostname {node}: Name or service not known\n")
             sys.exit(255)
-        cmd, env = _kubectl(state)
-        exec_argv = [*cmd, "exec", "-n", "kube-system", pod, "-c", "cilium-agent"]
+        exec_argv, env = found
         exec_argv += ["-it", "--", "bash"] if not argv else ["--", "sh", "-c", script]
         proc = subprocess.run(exec_argv, env=env)
         sys.exit(proc.returncode)

@@ -105,6 +105,15 @@ class _Builder:
             return existing
         return self.store.create(obj)
 
+    def hubble_secrets(self) -> None:
+        """certgen's Hubble TLS Secrets, when cilium-config has Hubble enabled."""
+        from . import hubble_tls
+
+        cm = self.store.get("ConfigMap", "kube-system", "cilium-config") or {}
+        if (cm.get("data") or {}).get("enable-hubble", "true") == "true":
+            for secret in hubble_tls.secrets(self.c.cluster_name):
+                self.create(secret)
+
     # -- cluster-scoped ---------------------------------------------------------------------
     def namespaces(self) -> None:
         for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
@@ -808,6 +817,7 @@ def bootstrap(store: Store, config: ClusterConfig | None = None) -> None:
         b.node(n)
     b.configmaps()
     b.create_cm("hubble-ui-nginx", {"nginx.conf": HUBBLE_UI_NGINX})
+    b.hubble_secrets()
     b.service_accounts()
     b.services()
     b.static_pods()
