@@ -156,8 +156,6 @@ class Lab:
                 lines.append(self._apply_one(doc.obj, doc.origin))
             except InvalidObject as exc:
                 errors.append(str(exc))
-            self.reconcile()
-        self._read_cilium_config()
         if errors:
             exc = InvalidObject("\n".join(errors))
             exc.results = lines  # type: ignore[attr-defined]

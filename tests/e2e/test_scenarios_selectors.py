@@ -17,14 +17,17 @@ spec:
 """
 
 
-def world_http(lab: Lab, src_ip: str, dst: str) -> str:
-    r, reasons = drops_during(lab, lambda: lab.external_exec(src_ip, f"curl -s -o /dev/null --connect-timeout 1 http://{dst}/"))
+def _curl_outcome(lab: Lab, run, dst: str) -> str:
+    r, reasons = drops_during(lab, lambda: run(f"curl -s -o /dev/null --connect-timeout 1 http://{dst}/"))
     return "FORWARDED" if r.exit_code == 0 else ("DROPPED/" + "/".join(map(str, sorted(reasons))) if reasons else f"EXIT-{r.exit_code}")
+
+
+def world_http(lab: Lab, src_ip: str, dst: str) -> str:
+    return _curl_outcome(lab, lambda cmd: lab.external_exec(src_ip, cmd), dst)
 
 
 def node_http(lab: Lab, node: str, dst: str) -> str:
-    r, reasons = drops_during(lab, lambda: lab.node_exec(node, f"curl -s -o /dev/null --connect-timeout 1 http://{dst}/"))
-    return "FORWARDED" if r.exit_code == 0 else ("DROPPED/" + "/".join(map(str, sorted(reasons))) if reasons else f"EXIT-{r.exit_code}")
+    return _curl_outcome(lab, lambda cmd: lab.node_exec(node, cmd), dst)
 
 
 def test_ns01_peers_pinned_to_policy_namespace(gen: Lab) -> None:
