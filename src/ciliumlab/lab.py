@@ -12,6 +12,7 @@ import copy
 import functools
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -29,7 +30,9 @@ from .errors import AlreadyExists, Conflict, InvalidObject, NotFound
 from .k8s import kinds, manifest
 from .k8s.selectors import parse_label_selector
 from .k8s.store import Store
+from .metricsview import MetricsView
 from .network import NetContext
+from .nodedisk import NodeDisks
 from .observability import HubbleView
 from .workloads.nodeservices import node_listeners
 
@@ -50,16 +53,19 @@ class Lab:
     """The seed's Cilium lab, embedded. See the README for a tour."""
 
     def __init__(self, *, clock: str = "virtual", config: dict | None = None,
-                 restore: Iterable[dict] | None = None, restore_version: int = 0) -> None:
+                 restore: Iterable[dict] | None = None, restore_version: int = 0,
+                 data_dir: str | os.PathLike | None = None) -> None:
         """`restore`: every object of a persisted store (the served lab's restart). They are loaded
         as they were instead of bootstrapping the cluster; pods keep their IPs, endpoints their
-        ids and identities their numbers."""
+        ids and identities their numbers. `data_dir`: where the nodes' disks live (exported flow
+        logs…); default a temporary directory removed with the lab."""
         from .k8s import bootstrap as boot
         from .k8s.controllers import ControllerContext, all_controllers
         from .workloads.images.registry import behaviour_for
         from .workloads.world import World
 
         self.clock = make_clock(clock)
+        self.disks = NodeDisks(data_dir)
         self.store = Store(self.clock)
         self.cluster_config = boot.default_cluster_config()
         _apply_overrides(self.cluster_config, config or {})
@@ -93,6 +99,8 @@ class Lab:
                                 node_ip=lambda name: self.cilium.nodes[name].host.ip)
         self.controllers = all_controllers(self.store, ctx)
         self.hubble = HubbleView(self)
+        self.metrics = MetricsView(self)
+        self.metrics.listen()
         self._read_cilium_config()
         self.reconcile()
         if restore is None:
@@ -395,6 +403,16 @@ class Lab:
     def subscribe(self, node: str, callback):
         """Follow a node's event stream live; returns an unsubscribe function."""
         return self.fabric.monitors[node].subscribe(callback)
+
+    # -- metrics ----------------------------------------------------------------------------------
+    def scrape(self, target: str, node: str | None = None, accept: str = "") -> str:
+        """`curl <target>:<port>/metrics` from inside the cluster: the text exposition of
+        `cilium-agent` (:9962) or `hubble` (:9965) on `node`, or of `cilium-operator` (:9963).
+        Raises NotFound when that endpoint is not enabled in cilium-config."""
+        found = self.metrics.expose(target, node, accept)
+        if found is None:
+            raise NotFound(f"{target} metrics are not enabled" + (f" on {node}" if node else ""))
+        return found[0].decode()
 
     # -- Hubble -----------------------------------------------------------------------------------
     def observe(self, *flags: str) -> list[dict]:

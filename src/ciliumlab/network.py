@@ -26,7 +26,14 @@ class NetContext:
             return None
         from .workloads.node import node_file
 
-        return node_file(self._lab, podnet.node_name, path)
+        found = node_file(self._lab, podnet.node_name, path)
+        return found if found is not None else self._lab.disks.read(podnet.node_name, path)
+
+    def list_dir(self, podnet, path: str) -> list[str] | None:
+        """Entries of a node directory kept on disk (`/var/run/cilium/hubble` …), host network only."""
+        if not podnet.host_network or podnet.hostname != podnet.node_name:
+            return None
+        return self._lab.disks.listdir(podnet.node_name, path)
 
     def dns_reject_code(self) -> str:
         return self._lab.policy_config.dns_reject_response_code

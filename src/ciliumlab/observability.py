@@ -12,6 +12,7 @@ from .cilium.datapath import events as ev
 from .cilium.identity import RESERVED_NAMES
 from .hubble.flow import Enrichment, FlowBuilder
 from .hubble.observer import DEFAULT_CAPACITY, LocalObserver
+from .hubble.outputs import NodeOutputs
 from .hubble.relay import Relay
 
 HUBBLE_PORT = 4244
@@ -24,6 +25,7 @@ class HubbleView:
         self._lab = lab
         self.version = lab.cluster_config.cilium_version
         self.observers: dict[str, LocalObserver] = {}
+        self.outputs: dict[str, NodeOutputs] = {}
         self._endpoints: dict[tuple, dict] = {}
         self._services: dict[tuple[str, int], dict | None] = {}
         self._generation = -1
@@ -32,19 +34,24 @@ class HubbleView:
             builder = FlowBuilder(node, self._node_labels(node), self.version)
             observer = LocalObserver(node, builder, lab.clock, DEFAULT_CAPACITY, version=self.version)
             self.observers[node] = observer
+            self.outputs[node] = NodeOutputs(node, observer, lab.clock, lab.disks)
             lab.fabric.monitors[node].subscribe(self._ingest_for(node, observer))
         addresses = {n: f"{lab.cilium.nodes[n].host.ip}:{HUBBLE_PORT}" for n in lab.nodes}
         self.relay = Relay(self.observers, lab.clock, version=self.version,
                            cluster=lab.cluster_config.cluster_name, addresses=addresses)
 
     def configure(self, data: dict[str, str]) -> None:
-        """Apply cilium-config: `enable-hubble`, `hubble-event-buffer-capacity`."""
+        """Apply cilium-config: `enable-hubble`, `hubble-event-buffer-capacity`, the metrics
+        handlers and the exporters (with the flowlog ConfigMap the agents mount)."""
         enabled = data.get("enable-hubble", "true") == "true"
         capacity = int(data.get("hubble-event-buffer-capacity") or DEFAULT_CAPACITY)
-        for observer in self.observers.values():
+        flowlogs_cm = self._lab.store.get("ConfigMap", "kube-system", "cilium-flowlog-config") or {}
+        flowlogs = (flowlogs_cm.get("data") or {}).get("flowlogs.yaml")
+        for node, observer in self.observers.items():
             observer.enabled = enabled
             if observer.capacity != capacity:
                 observer.resize(capacity)
+            self.outputs[node].configure(data if enabled else {}, flowlogs if enabled else None)
 
     # -- ingest ---------------------------------------------------------------------------------
     def _ingest_for(self, node: str, observer: LocalObserver):

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-ANY_PORTS = ("--api-port", "0", "--relay-port", "0", "--hubble-ports", "0,0,0")
+ANY_PORTS = ("--api-port", "0", "--relay-port", "0", "--hubble-ports", "0,0,0", "--metrics-ports", "0",
+             "--prometheus-port", "0", "--grafana-port", "0")
 
 
 @dataclass
@@ -73,6 +74,12 @@ class ServedLab:
         proc = subprocess.run([KUBECTL, "--cache-dir", str(self.cache), *args], input=stdin, capture_output=True,
                               text=True, env=env, cwd=self.workdir, timeout=timeout)
         return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def kubectl_popen(self, *args: str) -> subprocess.Popen:
+        """A kubectl left running (a `monitor`, a `-w`), text pipes; the caller communicates."""
+        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig), "HOME": str(self.workdir)}
+        return subprocess.Popen([KUBECTL, "--cache-dir", str(self.cache), *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env, cwd=self.workdir)
 
     def kubectl_ok(self, *args: str, stdin: str | None = None) -> str:
         res = self.kubectl(*args, stdin=stdin)

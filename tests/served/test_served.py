@@ -81,10 +81,13 @@ def test_port_taken_is_a_clear_error_and_nothing_keeps_running(tmp_path: Path) -
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        for flags, what in ((("--api-port", str(port), "--relay-port", "0", "--hubble-ports", "0,0,0"), "kube-apiserver"),
-                            (("--api-port", "0", "--relay-port", str(port), "--hubble-ports", "0,0,0"), "hubble-relay"),
-                            (("--api-port", "0", "--relay-port", "0", "--hubble-ports", f"0,{port},0"), "hubble (k8s-w1)")):
-            res = ciliumlab("up", "--state-dir", str(tmp_path / "state"), *flags)
+        def flags(api="0", relay="0", hubble="0,0,0", metrics="0") -> tuple[str, ...]:
+            return ("--api-port", api, "--relay-port", relay, "--hubble-ports", hubble, "--metrics-ports", metrics,
+                    "--prometheus-port", "0", "--grafana-port", "0")
+        for args, what in ((flags(api=str(port)), "kube-apiserver"), (flags(relay=str(port)), "hubble-relay"),
+                           (flags(hubble=f"0,{port},0"), "hubble (k8s-w1)"),
+                           (flags(metrics=f"0,0,0,0,0,{port},0"), "hubble (k8s-w1) metrics")):
+            res = ciliumlab("up", "--state-dir", str(tmp_path / "state"), *args)
             assert res.rc == 1
             assert res.err.strip() == f"error: port {port} ({what}) is already in use on 127.0.0.1"
             status = ciliumlab("status", "--state-dir", str(tmp_path / "state"), "-o", "json")
@@ -98,8 +101,8 @@ def test_status_json_shape(served: ServedLab) -> None:
     assert res.rc == 0
     status = json.loads(res.out)
     info = served.info()
-    assert set(status) == {"state", "pid", "stateDir", "kubeconfig", "apiserver", "hubble", "metrics", "ui",
-                           "startedAt", "version"}
+    assert set(status) == {"state", "pid", "stateDir", "kubeconfig", "apiserver", "hubble", "metrics", "monitoring",
+                           "ui", "startedAt", "version"}
     assert status["state"] == "running"
     assert status["pid"] == info["pid"] and isinstance(status["pid"], int)
     assert status["stateDir"] == str(served.state)
@@ -108,10 +111,15 @@ def test_status_json_shape(served: ServedLab) -> None:
     assert status["hubble"]["relay"].startswith("127.0.0.1:")
     assert list(status["hubble"]["nodes"]) == ["k8s-ctr", "k8s-w1", "k8s-w2"]
     assert len(set(status["hubble"]["nodes"].values()) | {status["hubble"]["relay"]}) == 4
-    assert status["metrics"] is None and status["ui"] is None
+    metrics = status["metrics"]
+    assert list(metrics["cilium-agent"]) == list(metrics["hubble"]) == ["k8s-ctr", "k8s-w1", "k8s-w2"]
+    addresses = [*metrics["cilium-agent"].values(), metrics["cilium-operator"], *metrics["hubble"].values()]
+    assert len(set(addresses)) == 7 and all(a.startswith("127.0.0.1:") for a in addresses)
+    assert status["ui"] is None
     text = ciliumlab("status", "--state-dir", str(served.state))
     assert text.rc == 0 and text.out.startswith("ciliumlab: running")
     assert status["apiserver"] in text.out and status["hubble"]["relay"] in text.out
+    assert f"http://{metrics['cilium-agent']['k8s-w1']}/metrics" in text.out
 
 
 def test_status_and_down_of_a_stopped_state_dir(tmp_path: Path) -> None:
@@ -207,11 +215,27 @@ def test_hubble_status_through_the_relay(served: ServedLab) -> None:
     assert [(r[0], r[1]) for r in rows] == [("k8s-ctr", "Connected"), ("k8s-w1", "Connected"), ("k8s-w2", "Connected")]
 
 
-def test_hubble_per_node_servers(served: ServedLab) -> None:
+def test_hubble_per_node_servers_require_mtls(served: ServedLab) -> None:
+    """Each agent's Hubble server speaks TLS with `hubble-server-certs` and wants a client certificate
+    from `cilium-ca` (what the relay presents): the Secrets' own PEMs open it, nothing less does."""
+    pki = served.state / "pki-check"
+    pki.mkdir()
+    for name, key in (("hubble-server-certs", "ca.crt"), ("hubble-relay-client-certs", "tls.crt"),
+                      ("hubble-relay-client-certs", "tls.key")):
+        secret = json.loads(served.kubectl_ok("get", "secret", "-n", "kube-system", name, "-o", "json"))
+        (pki / f"{name}-{key}").write_bytes(base64.b64decode(secret["data"][key]))
+    ca, cert, key = (str(pki / f) for f in ("hubble-server-certs-ca.crt", "hubble-relay-client-certs-tls.crt",
+                                            "hubble-relay-client-certs-tls.key"))
     for node, address in served.info()["hubble"]["nodes"].items():
-        res = ciliumlab("hubble", "status", "--server", address)
+        tls = ("--tls", "--tls-ca-cert-files", ca, "--tls-server-name", f"{node}.default.hubble-grpc.cilium.io")
+        res = ciliumlab("hubble", "status", "--server", address, *tls, "--tls-client-cert-file", cert,
+                        "--tls-client-key-file", key)
         assert res.rc == 0, (node, res.err)
         assert res.out.splitlines()[0] == f"Healthcheck (via {address}): Ok"
+        plain = ciliumlab("hubble", "status", "--server", address)
+        assert plain.rc == 1 and "error reading server preface: http2: frame too large" in plain.err
+        anonymous = ciliumlab("hubble", "status", "--server", address, *tls)
+        assert anonymous.rc == 1 and "tls: certificate required" in anonymous.err
 
 
 def test_hubble_observe_answers(served: ServedLab) -> None:

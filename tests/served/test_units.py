@@ -52,14 +52,15 @@ def test_ports_are_remembered(tmp_path: Path) -> None:
 def test_check_ports_rejects_duplicates_and_wrong_counts() -> None:
     nodes = ["k8s-ctr", "k8s-w1", "k8s-w2"]
     for ports, message in ((Ports(0, 0, [0, 0]), "3 Hubble node ports are needed"),
-                           (Ports(40001, 40001, [0, 0, 0]), "port 40001 is requested for both kube-apiserver and hubble-relay")):
+                           (Ports(40001, 40001, [0, 0, 0]), "port 40001 is requested for both kube-apiserver and hubble-relay"),
+                           (Ports(0, 0, [0, 0, 0], [0] * 6), "7 metrics ports are needed")):
         try:
             check_ports(ports, nodes)
         except ServeError as exc:
             assert message in str(exc)
         else:
             raise AssertionError("no error")
-    check_ports(Ports(0, 0, [0, 0, 0]), nodes)
+    check_ports(Ports(0, 0, [0, 0, 0], [0] * 7, 0, 0), nodes)
 
 
 def test_server_lock_decides_liveness(tmp_path: Path) -> None:

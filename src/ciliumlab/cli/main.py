@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import click
+import os
 
-from .. import __version__
+# gRPC's C core logs failed TLS handshakes to stderr; the CLI reports them itself, as hubble does
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
+import click  # noqa: E402
+
+from .. import __version__  # noqa: E402
 from ..hubble.cli import hubble
 from .cilium import cilium
 from .cilium_dbg import cilium_dbg

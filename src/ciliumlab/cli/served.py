@@ -30,6 +30,14 @@ _state_dir = click.option(
 
 
 def _port_options(fn):
+    fn = click.option("--grafana-port", type=click.IntRange(0, 65535), default=None,
+                      help="The Grafana stand-in page (default 30002, the seed's NodePort).")(fn)
+    fn = click.option("--prometheus-port", type=click.IntRange(0, 65535), default=None,
+                      help="Prometheus' web UI and API (default 30001, the seed's NodePort).")(fn)
+    fn = click.option("--metrics-ports", metavar="P1,…,P7",
+                      help="Prometheus endpoints: cilium-agent on k8s-ctr,k8s-w1,k8s-w2, cilium-operator, hubble on "
+                           "k8s-ctr,k8s-w1,k8s-w2 (default 19962,29962,39962,9963,19965,29965,39965; "
+                           "a single 0 = any free ports).")(fn)
     fn = click.option("--hubble-ports", metavar="P1,P2,P3",
                       help="Ports of the per-node Hubble servers, in node order k8s-ctr,k8s-w1,k8s-w2 "
                            "(default 42441,42442,42443).")(fn)
@@ -40,22 +48,32 @@ def _port_options(fn):
     return fn
 
 
-def _resolve_ports(state: StateDir, api_port: int | None, relay_port: int | None, hubble_ports: str | None) -> Ports:
+def _resolve_ports(state: StateDir, api_port: int | None = None, relay_port: int | None = None,
+                   hubble_ports: str | None = None, metrics_ports: str | None = None,
+                   prometheus_port: int | None = None, grafana_port: int | None = None) -> Ports:
     """The options given, else what the last `up` of this state dir used, else the defaults."""
     ports = state.read_ports()
-    if api_port is not None:
-        ports.api = api_port
-    if relay_port is not None:
-        ports.relay = relay_port
+    for name, value in (("api", api_port), ("relay", relay_port), ("prometheus", prometheus_port),
+                        ("grafana", grafana_port)):
+        if value is not None:
+            setattr(ports, name, value)
     if hubble_ports is not None:
-        try:
-            ports.hubble_nodes = [int(p) for p in hubble_ports.split(",") if p.strip()]
-        except ValueError:
-            raise click.BadParameter(f"not a comma-separated list of ports: {hubble_ports!r}",
-                                     param_hint="--hubble-ports") from None
-        if any(not 0 <= p < 65536 for p in ports.hubble_nodes):
-            raise click.BadParameter(f"ports must be 0..65535: {hubble_ports!r}", param_hint="--hubble-ports")
+        ports.hubble_nodes = _port_list(hubble_ports, "--hubble-ports")
+    if metrics_ports is not None:
+        ports.metrics = _port_list(metrics_ports, "--metrics-ports")
+        if ports.metrics == [0]:
+            ports.metrics = [0] * 7
     return ports
+
+
+def _port_list(text: str, option: str) -> list[int]:
+    try:
+        values = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise click.BadParameter(f"not a comma-separated list of ports: {text!r}", param_hint=option) from None
+    if any(not 0 <= p < 65536 for p in values):
+        raise click.BadParameter(f"ports must be 0..65535: {text!r}", param_hint=option)
+    return values
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -68,11 +86,24 @@ def _print_ready(state: StateDir, info: dict, headline: str) -> None:
     hubble = info.get("hubble") or {}
     rows = [("kube-apiserver", info.get("apiserver")), ("hubble-relay", hubble.get("relay"))]
     rows += [(f"hubble {node}", addr) for node, addr in (hubble.get("nodes") or {}).items()]
-    rows += [("metrics", info.get("metrics")), ("hubble-ui", info.get("ui")), ("log", str(state.log))]
+    rows += metrics_rows(info.get("metrics"))
+    rows += [("hubble-ui", info.get("ui")), ("log", str(state.log))]
+
     lines += [f"#   {name:<16} {value}" for name, value in rows if value]
     if hubble.get("relay"):
         lines.append(f"#   try: kubectl get nodes; ciliumlab hubble status --server {hubble['relay']}")
     click.echo("\n".join(lines))
+
+
+def metrics_rows(metrics: dict | None) -> list[tuple[str, str]]:
+    """`cilium-agent k8s-ctr   127.0.0.1:19962` …: where each Prometheus endpoint answers."""
+    if not metrics:
+        return []
+    rows = [(f"agent {n}", f"http://{a}/metrics") for n, a in (metrics.get("cilium-agent") or {}).items()]
+    if metrics.get("cilium-operator"):
+        rows.append(("operator", f"http://{metrics['cilium-operator']}/metrics"))
+    rows += [(f"hubble-metrics {n}", f"http://{a}/metrics") for n, a in (metrics.get("hubble") or {}).items()]
+    return rows
 
 
 def _readyz(info: dict, ca_file: Path, timeout: float = 2.0) -> bool:
@@ -88,9 +119,10 @@ def _readyz(info: dict, ca_file: Path, timeout: float = 2.0) -> bool:
 @_state_dir
 @click.option("--foreground", is_flag=True, help="Serve from this process until Ctrl-C / SIGTERM.")
 @_port_options
+@click.option("--monitoring", is_flag=True,
+              help="Install Cilium's monitoring example (a real Prometheus on :30001, the Grafana page on :30002).")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for readiness.")
-def up(state_dir: Path | None, foreground: bool, api_port: int | None, relay_port: int | None,
-       hubble_ports: str | None, timeout: float) -> None:
+def up(state_dir: Path | None, foreground: bool, monitoring: bool, timeout: float, **port_options) -> None:
     """Start the served lab (Kubernetes API over HTTPS, Hubble Relay and per-node Hubble servers)."""
     from ..served.server import EXIT_RUNNING, ServeError, check_ports, serve
 
@@ -99,7 +131,7 @@ def up(state_dir: Path | None, foreground: bool, api_port: int | None, relay_por
     if pid is not None:
         _already_running(state, pid)
         return
-    ports = _resolve_ports(state, api_port, relay_port, hubble_ports)
+    ports = _resolve_ports(state, **port_options)
     try:
         from ..k8s.bootstrap import default_cluster_config
 
@@ -108,7 +140,7 @@ def up(state_dir: Path | None, foreground: bool, api_port: int | None, relay_por
         _fail(str(exc))
     state.write_ports(ports)
     if foreground:
-        code = serve(state, ports, on_ready=lambda info: _print_ready(
+        code = serve(state, ports, monitoring=monitoring, on_ready=lambda info: _print_ready(
             state, info, f"ciliumlab is up (pid {info['pid']}, ready in {info['readySeconds']:.2f}s); Ctrl-C stops it"))
         if code == EXIT_RUNNING:
             code = 0
@@ -120,7 +152,8 @@ def up(state_dir: Path | None, foreground: bool, api_port: int | None, relay_por
         offset = log.tell()
         log.write(f"--- ciliumlab up {datetime.now(UTC).isoformat(timespec='seconds')}\n".encode())
         log.flush()
-        proc = subprocess.Popen([sys.executable, "-m", "ciliumlab", "serve", "--state-dir", str(state.path)],
+        proc = subprocess.Popen([sys.executable, "-m", "ciliumlab", "serve", "--state-dir", str(state.path),
+                                 *(["--monitoring"] if monitoring else [])],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True, close_fds=True, cwd="/", env=_server_env())
     deadline = t0 + timeout
@@ -230,6 +263,7 @@ def status_info(state: StateDir) -> dict:
         "apiserver": info.get("apiserver"),
         "hubble": {"relay": hubble.get("relay"), "nodes": dict(hubble.get("nodes") or {})},
         "metrics": info.get("metrics"),
+        "monitoring": info.get("monitoring"),
         "ui": info.get("ui"),
         "startedAt": datetime.fromtimestamp(started, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if started else None,
         "version": info.get("version"),
@@ -253,7 +287,9 @@ def status(state_dir: Path | None, output: str) -> None:
         if running:
             rows += [("kube-apiserver", info["apiserver"]), ("hubble-relay", info["hubble"]["relay"])]
             rows += [(f"hubble {n}", a) for n, a in info["hubble"]["nodes"].items()]
-            rows += [("metrics", info["metrics"] or "<none>"), ("hubble-ui", info["ui"] or "<none>")]
+            rows += metrics_rows(info["metrics"])
+            rows += [(name, url) for name, url in (info["monitoring"] or {}).items()]
+            rows += [("hubble-ui", info["ui"] or "<none>")]
         click.echo("\n".join([head, *(f"  {k:<16} {v}" for k, v in rows)]))
     if info["state"] != "running":
         sys.exit(STATUS_NOT_RUNNING)
@@ -273,12 +309,13 @@ def kubeconfig(state_dir: Path | None, path_only: bool) -> None:
 @click.command("serve", hidden=True)
 @_state_dir
 @_port_options
-def serve_cmd(state_dir: Path | None, api_port: int | None, relay_port: int | None, hubble_ports: str | None) -> None:
+@click.option("--monitoring", is_flag=True)
+def serve_cmd(state_dir: Path | None, monitoring: bool, **port_options) -> None:
     """Run the served lab in this process (what `up` starts in the background)."""
     from ..served.server import serve
 
     state = StateDir(state_dir)
-    sys.exit(serve(state, _resolve_ports(state, api_port, relay_port, hubble_ports)))
+    sys.exit(serve(state, _resolve_ports(state, **port_options), monitoring=monitoring))
 
 
 COMMANDS = (up, down, status, kubeconfig, serve_cmd)

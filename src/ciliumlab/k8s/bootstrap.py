@@ -277,6 +277,12 @@ class _Builder:
                          {"k8s-app": "cilium"},
                          [{"name": "peer-service", "port": 443, "protocol": "TCP", "targetPort": 4244}],
                          extra={"internalTrafficPolicy": "Local"}))
+        # what `prometheus.serviceMonitor.enabled=true` renders: the Service a ServiceMonitor for
+        # `k8s-app: cilium`, port `metrics` (the seed's) selects the agents through
+        self.create(_svc("cilium-agent", {"k8s-app": "cilium", "app.kubernetes.io/name": "cilium-agent", **PART_OF},
+                         {"k8s-app": "cilium"},
+                         [{"name": "metrics", "port": 9962, "protocol": "TCP", "targetPort": "prometheus"}],
+                         headless=True))
         self.create(_svc("hubble-metrics", {"k8s-app": "hubble", "app.kubernetes.io/name": "hubble", **PART_OF},
                          {"k8s-app": "cilium"},
                          [{"name": "hubble-metrics", "port": 9965, "protocol": "TCP", "targetPort": "hubble-metrics"}],
@@ -530,7 +536,9 @@ def cilium_daemonset(version: str, api_host: str) -> dict:
             "selector": {"matchLabels": {"k8s-app": "cilium"}},
             "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2}},
             "template": {
-                "metadata": {"annotations": {"kubectl.kubernetes.io/default-container": "cilium-agent"},
+                "metadata": {"annotations": {"kubectl.kubernetes.io/default-container": "cilium-agent",
+                                             # prometheus.enabled: the pod-annotation scrape of monitoring-example
+                                             "prometheus.io/port": "9962", "prometheus.io/scrape": "true"},
                              "labels": labels},
                 "spec": {
                     "securityContext": {"appArmorProfile": {"type": "Unconfined"},

@@ -56,7 +56,19 @@ KINDS: tuple[KindInfo, ...] = (
     _k("CiliumEndpoint", "cilium.io", "v2", "ciliumendpoints", True, ("cep", "ciliumep"), ("cilium",)),
     _k("CiliumIdentity", "cilium.io", "v2", "ciliumidentities", False, ("ciliumid",), ("cilium",)),
     _k("CiliumNode", "cilium.io", "v2", "ciliumnodes", False, ("cn", "ciliumn"), ("cilium",)),
+    _k("Role", "rbac.authorization.k8s.io", "v1", "roles", True, (), ()),
+    _k("RoleBinding", "rbac.authorization.k8s.io", "v1", "rolebindings", True, (), ()),
+    _k("ClusterRole", "rbac.authorization.k8s.io", "v1", "clusterroles", False, (), ()),
+    _k("ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", "clusterrolebindings", False, (), ()),
+    # kube-prometheus-stack's CRDs, installed in the lab so the seed's ServiceMonitor and
+    # PrometheusRule apply (the lab's Prometheus honours them, see ciliumlab.monitoring)
+    _k("ServiceMonitor", "monitoring.coreos.com", "v1", "servicemonitors", True, ("smon",), ("prometheus-operator",)),
+    _k("PrometheusRule", "monitoring.coreos.com", "v1", "prometheusrules", True, ("promrule",),
+       ("prometheus-operator",)),
 )
+
+#: API groups whose kinds are CustomResources (served from CRDs, merge/json/apply patches only).
+CUSTOM_GROUPS = ("cilium.io", "monitoring.coreos.com")
 
 _BY_NAME: dict[str, KindInfo] = {}
 for _info in KINDS:

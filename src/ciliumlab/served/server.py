@@ -39,10 +39,19 @@ class Endpoints:
     apiserver: str
     relay: str
     nodes: dict[str, str] = field(default_factory=dict)
+    metrics: dict | None = None  # {"cilium-agent": {node: addr}, "cilium-operator": addr, "hubble": {node: addr}}
+    monitoring: dict | None = None  # {"prometheus": url, "grafana": url} once the stack runs
 
     def as_dict(self) -> dict:
         return {"apiserver": self.apiserver, "hubble": {"relay": self.relay, "nodes": dict(self.nodes)},
-                "metrics": None, "ui": None}
+                "metrics": self.metrics, "monitoring": self.monitoring, "ui": None}
+
+
+def free_port() -> int:
+    """A port nothing listens on now (for a child process that cannot report what it bound)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
 
 
 def port_available(port: int) -> bool:
@@ -63,8 +72,15 @@ def named_ports(ports: Ports, nodes: list[str]) -> list[tuple[str, int]]:
     if len(ports.hubble_nodes) != len(nodes):
         raise ServeError(f"{len(nodes)} Hubble node ports are needed ({', '.join(nodes)}), "
                          f"got {len(ports.hubble_nodes)}")
+    from .metrics import label, listeners
+
+    try:
+        metrics = [(f"{label(item)} metrics", item.port) for item in listeners(nodes, ports.metrics)]
+    except ValueError as exc:
+        raise ServeError(str(exc)) from None
     return [("kube-apiserver", ports.api), ("hubble-relay", ports.relay),
-            *((f"hubble ({node})", port) for node, port in zip(nodes, ports.hubble_nodes, strict=True))]
+            *((f"hubble ({node})", port) for node, port in zip(nodes, ports.hubble_nodes, strict=True)),
+            *metrics, ("prometheus", ports.prometheus), ("grafana", ports.grafana)]
 
 
 def check_ports(ports: Ports, nodes: list[str]) -> None:
@@ -83,14 +99,19 @@ def check_ports(ports: Ports, nodes: list[str]) -> None:
 
 
 class ServedLab:
-    def __init__(self, state: StateDir, ports: Ports) -> None:
+    def __init__(self, state: StateDir, ports: Ports, *, install_monitoring: bool = False) -> None:
         self.state = state
         self.ports = ports
+        self.install_monitoring = install_monitoring
+        self.monitoring = None
+        self.info: dict = {}
         self.lab = None
         self.persister = None
         self.lock = None
         self.runner = None
+        self.metric_runners: list = []
         self.grpc_servers: list = []
+        self.hubble_tls = None
         self.endpoints: Endpoints | None = None
         self.restored = False
         self.ready_seconds = 0.0
@@ -108,10 +129,14 @@ class ServedLab:
         snapshot = load(state.db)
         if snapshot is not None:
             objects, rv = snapshot
-            self.lab = Lab(clock="wall", restore=objects, restore_version=rv)
+            self.lab = Lab(clock="wall", restore=objects, restore_version=rv, data_dir=state.path / "nodes")
             self.restored = True
         else:
-            self.lab = Lab(clock="wall")
+            self.lab = Lab(clock="wall", data_dir=state.path / "nodes")
+        if self.install_monitoring:
+            from .monitoring import install
+
+            install(self.lab)
         self.persister = Persister(state.db, self.lab.store)
         self.persister.snapshot()
         self.lock = CommitLock(self.persister.flush)
@@ -120,10 +145,15 @@ class ServedLab:
         from aiohttp import web
 
         from ..k8s.apiserver import PORT_FORWARD_TARGETS, make_app
-        from .hubble import serve_hubble
+        from ..k8s.apiserver.portforward import NODE_KEY
+        from .hubble import serve_hubble, write_tls
+        from .metrics import start_metrics
 
         lab, ports = self.lab, self.ports
-        relay, nodes = serve_hubble(lab, self.lock, ports.relay, dict(zip(lab.nodes, ports.hubble_nodes, strict=True)))
+        with self.lock:
+            self.hubble_tls = write_tls(lab, self.state.path / "tls" / "hubble")
+        relay, nodes = serve_hubble(lab, self.lock, ports.relay, dict(zip(lab.nodes, ports.hubble_nodes, strict=True)),
+                                    self.hubble_tls)
         self.grpc_servers = [relay, *nodes.values()]
         sslctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         sslctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -131,6 +161,11 @@ class ServedLab:
         app = make_app(lab, token=self.token, lock=self.lock)
         # `kubectl port-forward -n kube-system svc/hubble-relay 4245:80` reaches the served relay
         app[PORT_FORWARD_TARGETS][("kube-system", "hubble-relay", 4245)] = (HOST, relay.port)
+        self.metric_runners, metrics = await start_metrics(lab, self.lock, ports.metrics)
+        for node in lab.nodes:  # `kubectl port-forward ds/cilium 9962` reaches that node's agent
+            for target, port in (("cilium-agent", 9962), ("hubble", 9965)):
+                app[PORT_FORWARD_TARGETS][(NODE_KEY, node, port)] = _split(metrics[target][node])
+        app[PORT_FORWARD_TARGETS][(NODE_KEY, lab.metrics.operator_node(), 9963)] = _split(metrics["cilium-operator"])
         self.runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, HOST, ports.api, ssl_context=sslctx, reuse_address=True)
@@ -140,18 +175,48 @@ class ServedLab:
             raise ServeError(f"port {ports.api} (kube-apiserver) is already in use on {HOST}") from None
         api_port = self.runner.addresses[0][1]
         self.endpoints = Endpoints(f"https://{HOST}:{api_port}", f"{HOST}:{relay.port}",
-                                   {n: f"{HOST}:{s.port}" for n, s in nodes.items()})
+                                   {n: f"{HOST}:{s.port}" for n, s in nodes.items()}, metrics)
+        self.monitoring = self._monitoring(app, metrics, api_port)
         return self.endpoints
+
+    def _monitoring(self, app, metrics: dict, api_port: int):
+        """The stack that runs Prometheus / the Grafana page while the cluster asks for them."""
+        from ..k8s.apiserver import PORT_FORWARD_TARGETS
+        from .monitoring import NAMESPACE, MonitoringStack
+
+        prometheus_port = self.ports.prometheus or free_port()
+        stack = MonitoringStack(self.lab, self.lock, self.state.path / "prometheus", prometheus_port=prometheus_port,
+                                grafana_port=self.ports.grafana, metrics=metrics, api_address=f"{HOST}:{api_port}",
+                                api_ca_file=str(self.state.ca_cert), api_token_file=str(self.state.token_file),
+                                on_change=self._monitoring_changed)
+        app[PORT_FORWARD_TARGETS][(NAMESPACE, "prometheus", 9090)] = (HOST, prometheus_port)
+        return stack
+
+    def _monitoring_changed(self, monitoring: dict | None) -> None:
+        if self.endpoints is not None:
+            self.endpoints.monitoring = monitoring
+        if self.info:
+            self.info["monitoring"] = monitoring
+            self.state.write_server(self.info)
 
     async def stop(self) -> None:
         from .hubble import stop_all
 
+        if self.monitoring is not None:
+            await self.monitoring.stop()
+            self.monitoring = None
         if self.grpc_servers:
+            for server in self.grpc_servers:
+                if getattr(server, "source", None) is not None:
+                    server.source.close()
             stop_all(self.grpc_servers)
             self.grpc_servers = []
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
+        for runner in self.metric_runners:
+            await runner.cleanup()
+        self.metric_runners = []
         if self.persister is not None:
             with self.lock:
                 self.lock.on_release = None
@@ -159,7 +224,7 @@ class ServedLab:
             self.persister = None
 
 
-def serve(state: StateDir, ports: Ports, *, on_ready=None) -> int:
+def serve(state: StateDir, ports: Ports, *, on_ready=None, monitoring: bool = False) -> int:
     """Run the served lab until SIGTERM/SIGINT. Returns the process exit code."""
     t0 = time.monotonic()
     os.umask(0o077)  # the store, keys, token and kubeconfig are the user's alone
@@ -169,7 +234,7 @@ def serve(state: StateDir, ports: Ports, *, on_ready=None) -> int:
         pid = state.read_pid()
         print(f"ciliumlab is already running (pid {pid}, state dir {state.path})", file=sys.stderr)
         return EXIT_RUNNING
-    served = ServedLab(state, ports)
+    served = ServedLab(state, ports, install_monitoring=monitoring)
     try:
         state.clear_runtime()
         state.pidfile.write_text(f"{os.getpid()}\n")
@@ -202,7 +267,10 @@ async def _run(served: ServedLab, t0: float, on_ready) -> int:
         info = {"pid": os.getpid(), "version": __version__, "stateDir": str(state.path),
                 "kubeconfig": str(state.kubeconfig), "startedAt": time.time(), "restored": served.restored,
                 "readySeconds": round(served.ready_seconds, 3), **endpoints.as_dict()}
+        served.info = info
         state.write_server(info)
+        if served.monitoring is not None:
+            served.monitoring.start()
         print(f"ciliumlab: ready in {served.ready_seconds:.2f}s ({'restored' if served.restored else 'new'} lab); "
               f"kube-apiserver {endpoints.apiserver}, hubble-relay {endpoints.relay}, "
               + ", ".join(f"hubble {n} {a}" for n, a in endpoints.nodes.items()), file=sys.stderr, flush=True)
@@ -213,6 +281,11 @@ async def _run(served: ServedLab, t0: float, on_ready) -> int:
         return EXIT_OK
     finally:
         await served.stop()
+
+
+def _split(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host, int(port)
 
 
 def _bind_message(text: str, served: ServedLab) -> str:

@@ -27,6 +27,11 @@ import yaml
 DEFAULT_API_PORT = 6443
 DEFAULT_RELAY_PORT = 4245
 DEFAULT_HUBBLE_NODE_PORTS = (42441, 42442, 42443)  # k8s-ctr, k8s-w1, k8s-w2: "4244" + node number
+# Prometheus endpoints: agents' :9962 and Hubble's :9965 as "<node number>9962" / "<node number>9965",
+# the operator's single :9963 as it is. Order: agent ×3, operator, hubble ×3 (`--metrics-ports`).
+DEFAULT_METRICS_PORTS = (19962, 29962, 39962, 9963, 19965, 29965, 39965)
+DEFAULT_PROMETHEUS_PORT = 30001  # the NodePorts the seed gives Prometheus and Grafana
+DEFAULT_GRAFANA_PORT = 30002
 HOST = "127.0.0.1"
 CONTEXT = "ciliumlab"
 
@@ -43,17 +48,20 @@ class Ports:
     api: int = DEFAULT_API_PORT
     relay: int = DEFAULT_RELAY_PORT
     hubble_nodes: list[int] = field(default_factory=lambda: list(DEFAULT_HUBBLE_NODE_PORTS))
+    metrics: list[int] = field(default_factory=lambda: list(DEFAULT_METRICS_PORTS))
+    prometheus: int = DEFAULT_PROMETHEUS_PORT
+    grafana: int = DEFAULT_GRAFANA_PORT
 
     @classmethod
     def from_dict(cls, data: dict) -> Ports:
         ports = cls()
-        if isinstance(data.get("api"), int):
-            ports.api = data["api"]
-        if isinstance(data.get("relay"), int):
-            ports.relay = data["relay"]
-        nodes = data.get("hubble_nodes")
-        if isinstance(nodes, list) and all(isinstance(p, int) for p in nodes):
-            ports.hubble_nodes = list(nodes)
+        for name in ("api", "relay", "prometheus", "grafana"):
+            if isinstance(data.get(name), int):
+                setattr(ports, name, data[name])
+        for name in ("hubble_nodes", "metrics"):
+            value = data.get(name)
+            if isinstance(value, list) and all(isinstance(p, int) for p in value):
+                setattr(ports, name, list(value))
         return ports
 
 

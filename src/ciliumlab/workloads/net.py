@@ -157,6 +157,10 @@ class PodNet(Protocol):
     def read_file(self, path: str) -> str | None:
         """Files a tool may read: /etc/resolv.conf, /etc/hosts, /etc/hostname … None if absent."""
 
+    def list_dir(self, path: str) -> list[str] | None:
+        """Entries of a directory the node keeps on disk; None when the lab does not model it."""
+        return None
+
     def interfaces(self) -> list[Interface]: ...
 
     def routes(self) -> list[Route]: ...

@@ -63,6 +63,27 @@ class Kubelet(ServerBehaviour):
                            headers=[("Content-Type", "text/plain; charset=utf-8")])
 
 
+class MetricsServer(ServerBehaviour):
+    """A Prometheus endpoint on the node (:9962 agent, :9963 operator, :9965 Hubble): `GET /metrics`
+    answers what `expose(accept)` returns; 404 while cilium-config leaves the endpoint disabled."""
+
+    name = "metrics"
+
+    def __init__(self, process: str, expose, *, now=None) -> None:
+        super().__init__(process, {}, now=now)
+        self._expose = expose  # (accept header) -> (body, content type) | None
+
+    def serve_http(self, request: HttpRequest, ctx: ServerContext) -> HttpResponse:
+        path, _ = split_target(request.target)
+        found = self._expose(request.header("Accept") or "") if path == "/metrics" else None
+        if found is None:
+            return go_response(404, b"404 page not found\n", now=self.now(), method=request.method,
+                               headers=[("Content-Type", "text/plain; charset=utf-8"),
+                                        ("X-Content-Type-Options", "nosniff")])
+        body, content_type = found
+        return go_response(200, body, now=self.now(), method=request.method, headers=[("Content-Type", content_type)])
+
+
 def node_listeners(control_plane: bool, k8s_version: str, now=None) -> dict[tuple[str, int], ServerBehaviour]:
     kubelet = Kubelet(now=now)
     listeners: dict[tuple[str, int], ServerBehaviour] = {("TCP", 10250): kubelet}

@@ -68,6 +68,9 @@ class LabPodNet:
             return self.hostname + "\n"
         return self.ctx.read_file(self, path)
 
+    def list_dir(self, path: str) -> list[str] | None:
+        return self.ctx.list_dir(self, path)
+
     def interfaces(self) -> list[Interface]:
         lo = Interface("lo", 1, "00:00:00:00:00:00", ["127.0.0.1/8"], 65536)
         if self.endpoint is None:

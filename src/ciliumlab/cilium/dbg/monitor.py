@@ -15,6 +15,7 @@ from ...hubble.cli.names import DROP_REASON_TEXT
 from ..datapath import events as ev
 from ..policy.types import MATCH_TYPE_NAMES
 from .common import Dbg, UsageError, identity_labels, identity_name
+from .packet import hex_dump, packet_bytes
 
 HEADER = "Listening for events on 2 CPUs with 64x4096 of shared memory\nPress Ctrl-C to quit\n"
 TYPES = {"drop": ev.DROP, "debug": ev.DEBUG, "capture": ev.CAPTURE, "trace": ev.TRACE,
@@ -120,11 +121,56 @@ class MonitorSession:
         self.stop()
 
     def _on_event(self, e: ev.MonitorEvent) -> None:
+        if e.type == ev.TRACE and e.subtype in (ev.FROM_ENDPOINT, ev.TO_ENDPOINT):
+            self._debug_events(e)
         if not self.matches(e):
             return
         text = self.format(e)
         if text:
             self.out.write(text)
+
+    # -- debug datapath: endpoints with `endpoint config <id> Debug=true` ------------------------
+    def _debug_enabled(self, endpoint_id: int) -> bool:
+        if not endpoint_id:
+            return False
+        return any(r.id == endpoint_id and r.node == self.node and r.options.get("Debug") == "Enabled"
+                   for r in self.lab.cilium.endpoints.values())
+
+    def _debug_events(self, e: ev.MonitorEvent) -> None:
+        """What a Debug-enabled endpoint's program prints around a packet: conntrack and identity
+        lookups as DEBUG messages (type 2, shown from `-v` on) and, on delivery, a packet capture
+        (type 3). Derived from the trace the datapath emits, since only debug builds emit them."""
+        egress = e.subtype == ev.FROM_ENDPOINT
+        ep = e.src.endpoint_id if egress else e.dst.endpoint_id
+        if not self._debug_enabled(ep):
+            return
+        o = self.opts
+        src, dst = _ends(e)
+        related = not (o.related and src not in o.related and dst not in o.related)
+        mark = f"{_hash(e):#x}"
+        state = {ev.CT_NEW: "New", ev.CT_ESTABLISHED: "Established", ev.CT_REPLY: "Reply",
+                 ev.CT_RELATED: "Related"}.get(e.ct_reason, "New")
+        if related and (not o.types or ev.DEBUG in o.types) and o.verbosity >= 1:
+            messages = [] if egress else [f"Attempting local delivery for container id {ep} from seclabel "
+                                          f"{e.src.identity}"]
+            messages += [f"Conntrack lookup 1/2: src={e.src.ip}:{e.src.port} dst={e.dst.ip}:{e.dst.port}",
+                         f"Conntrack lookup 2/2: nexthdr={e.proto} flags={0 if egress else 1}",
+                         f"CT verdict: {state}, revnat=0"]
+            if egress:
+                messages.append(f"Successfully mapped addr={e.dst.ip} to identity={e.dst.identity}")
+            self.out.write("".join(f"CPU 00: MARK {mark} FROM {ep} DEBUG: {m}\n" for m in messages))
+        if related and not egress and (not o.types or ev.CAPTURE in o.types):
+            ifindex = e.ifindex or self._endpoint_ifindex(e.dst.ip)
+            if o.verbosity == 0:
+                self.out.write(f"-> {self._ifname(ifindex)}: {summary(e)}\n")
+            else:
+                length = e.length or 66
+                self.out.write(f"CPU 00: MARK {mark} FROM {ep} DEBUG: {length} bytes, Delivery to ifindex {ifindex}\n"
+                               + "".join(f"{layer}\n" for layer in self._layers(e, length)))
+
+    def _endpoint_ifindex(self, ip: str) -> int:
+        endpoint = self.lab.fabric.endpoints.get(ip)
+        return endpoint.ifindex if endpoint is not None else 0
 
     # -- filtering -------------------------------------------------------------------------------
     def matches(self, e: ev.MonitorEvent) -> bool:
@@ -247,7 +293,16 @@ class MonitorSession:
                     f"{self._id(e.src.identity)}->{self._id(e.dst.identity)}, to endpoint {e.dst.endpoint_id}")
         else:
             return line + "\n"
-        return head + "\n" + "".join(f"{layer}\n" for layer in _layers(e, length, self.opts.hex))
+        return head + "\n" + "".join(f"{layer}\n" for layer in self._layers(e, length))
+
+    def _layers(self, e: ev.MonitorEvent, length: int) -> list[str]:
+        """The packet below a verbose header: gopacket's layer dump, or with `--hex` its bytes."""
+        if not self.opts.hex:
+            return _layers(e, length)
+        endpoints = self.lab.fabric.endpoints
+        src, dst = endpoints.get(e.src.ip), endpoints.get(e.dst.ip)
+        data = packet_bytes(e, length, src.mac if src else "", dst.mac if dst else "")
+        return hex_dump(data).splitlines()
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -298,14 +353,7 @@ def _cgroup(e: ev.MonitorEvent) -> int:
     return 4000 + zlib.crc32(e.src.ip.encode()) % 10000
 
 
-def _layers(e: ev.MonitorEvent, length: int, hex_dump: bool) -> list[str]:
-    if hex_dump:
-        data = zlib.crc32(summary(e).encode()).to_bytes(4, "big") * ((length + 3) // 4)
-        out = []
-        for off in range(0, length, 16):
-            chunk = data[off:off + 16]
-            out.append(f"{off:08x}  " + " ".join(f"{b:02x}" for b in chunk))
-        return out
+def _layers(e: ev.MonitorEvent, length: int) -> list[str]:
     ip_len = length - 14
     layers = [f"Ethernet\t{{Contents=[..14..] Payload=[..{ip_len}..] EthernetType=IPv4 Length=0}}",
               f"IPv4\t{{Contents=[..20..] Payload=[..{ip_len - 20}..] Version=4 IHL=5 TOS=0 Length={ip_len} Id=0 "

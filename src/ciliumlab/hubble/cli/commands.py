@@ -8,7 +8,6 @@ own FlowSource as `ctx.obj["hubble_source"]` (e.g. the lab's relay).
 
 from __future__ import annotations
 
-import inspect
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -35,18 +34,36 @@ def _fail(err: Exception) -> None:
     sys.exit(1)
 
 
-def connection_error(server: str) -> HubbleError:
-    """What hubble reports when nothing answers at `server` (grpc Unavailable, not `Unknown`)."""
+def connection_error(server: str, *, tls: bool = False, client_cert: bool = False) -> HubbleError:
+    """What hubble reports when it cannot talk to `server` (grpc Unavailable, not `Unknown`): nothing
+    listening, a plaintext client at a TLS server, or a TLS client the server's mTLS rejects."""
     target = server.removeprefix("tls://")
+    tls = tls or server.startswith("tls://")
     if target.startswith("unix://"):
         path = target.removeprefix("unix://")
-        dial = f"dial unix {path}: connect: no such file or directory"
+        desc = f"transport: Error while dialing: dial unix {path}: connect: no such file or directory"
     else:
         host, _, port = target.rpartition(":")
         host = "127.0.0.1" if host in ("localhost", "") else host
-        dial = f"dial tcp {host}:{port}: connect: connection refused"
-    return HubbleError('rpc error: code = Unavailable desc = connection error: desc = "transport: Error while '
-                       f'dialing: {dial}"')
+        if not _listening(host, port):
+            desc = f"transport: Error while dialing: dial tcp {host}:{port}: connect: connection refused"
+        elif not tls:
+            desc = "error reading server preface: http2: frame too large"
+        elif not client_cert:
+            desc = "error reading server preface: remote error: tls: certificate required"
+        else:
+            desc = "transport: authentication handshake failed: tls: failed to verify certificate"
+    return HubbleError(f'rpc error: code = Unavailable desc = connection error: desc = "{desc}"')
+
+
+def _listening(host: str, port: str) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=1.0):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 def connect(settings: Settings) -> FlowSource:
@@ -56,23 +73,16 @@ def connect(settings: Settings) -> FlowSource:
         from ciliumlab.hubble.grpc.client import connect as grpc_connect  # type: ignore[import-not-found]
     except ImportError:
         raise connection_error(server) from None
+    values = settings.values
     options: dict[str, Any] = {
-        "timeout": settings.timeout_ns / SECOND, "request_timeout": settings.request_timeout_ns / SECOND,
-        "tls": settings.values["tls"], "tls_allow_insecure": settings.values["tls-allow-insecure"],
-        "tls_ca_cert_files": settings.values["tls-ca-cert-files"],
-        "tls_client_cert_file": settings.values["tls-client-cert-file"],
-        "tls_client_key_file": settings.values["tls-client-key-file"],
-        "tls_server_name": settings.values["tls-server-name"],
-        "basic_auth_username": settings.values["basic-auth-username"],
-        "basic_auth_password": settings.values["basic-auth-password"],
+        "timeout": settings.timeout_ns / SECOND, "tls": values["tls"], "insecure": values["tls-allow-insecure"],
+        "ca_files": tuple(values["tls-ca-cert-files"]), "cert": values["tls-client-cert-file"] or None,
+        "key": values["tls-client-key-file"] or None, "server_name": values["tls-server-name"] or None,
     }
-    params = inspect.signature(grpc_connect).parameters
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        options = {k: v for k, v in options.items() if k in params}
     try:
         return grpc_connect(server, **options)
     except (ConnectionError, OSError):
-        raise connection_error(server) from None
+        raise connection_error(server, tls=bool(options["tls"]), client_cert=bool(options["cert"])) from None
 
 
 def _source(ctx: click.Context, settings: Settings) -> FlowSource:

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ...clock import WallClock
 from ...workloads.logs import pod_logs
-from . import discovery, handlers, openapi
+from . import cadvisor, discovery, handlers, openapi
 from .context import ApiContext
 from .errors import ApiError, bad_request, internal, method_not_allowed, not_found_path, unauthorized
 from .gate import LabGate
@@ -56,6 +56,7 @@ def make_app(lab, *, token: str | None = None, lock: threading.RLock | asyncio.L
     app.router.add_get("/openapi/v2", _not_found)
     app.router.add_get("/openapi/v3", _openapi_index)
     app.router.add_get("/openapi/v3/{path:.+}", _openapi_doc)
+    app.router.add_get("/api/v1/nodes/{name}/proxy/metrics/cadvisor", cadvisor.cadvisor)
     app.router.add_route("*", "/api/{version}{tail:.*}", _core)
     app.router.add_route("*", "/apis/{group}", _group)
     app.router.add_route("*", "/apis/{group}/{version}{tail:.*}", _grouped)

@@ -74,7 +74,8 @@ def crd_objects(created: float) -> list[dict[str, Any]]:
             "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
             "metadata": {"name": name, "uid": _UIDS.setdefault(name, str(uuid.uuid5(uuid.NAMESPACE_DNS, name))),
                          "resourceVersion": "1", "generation": 1, "creationTimestamp": rfc3339(created),
-                         "labels": {"io.cilium.k8s.crd.schema.version": "1.31.0"}},
+                         **({"labels": {"io.cilium.k8s.crd.schema.version": "1.31.0"}}
+                            if info.group == "cilium.io" else {})},
             "spec": {
                 "group": info.group,
                 "names": {"kind": info.kind, "listKind": f"{info.kind}List", "plural": info.plural,

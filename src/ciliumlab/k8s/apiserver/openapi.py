@@ -17,6 +17,7 @@ import json
 from functools import cache
 from typing import Any
 
+from ..kinds import CUSTOM_GROUPS
 from .discovery import SERVER_VERSION
 from .resources import Resource, group_versions, resources_in
 
@@ -27,9 +28,10 @@ def gv_path(group: str, version: str) -> str:
 
 def _schema_name(res: Resource) -> str:
     info = res.info
-    if info.group == "cilium.io":
-        return f"io.cilium.{info.version}.{info.kind}"
+    if info.group in CUSTOM_GROUPS:  # CRD schemas are named by the reversed group: io.cilium.v2.…
+        return ".".join([*reversed(info.group.split(".")), info.version, info.kind])
     group = {"": "core", "apps": "apps", "discovery.k8s.io": "discovery", "networking.k8s.io": "networking",
+             "rbac.authorization.k8s.io": "rbac",
              "apiextensions.k8s.io": "apiextensions"}.get(info.group, info.group)
     prefix = "io.k8s.apiextensions-apiserver.pkg.apis" if info.group == "apiextensions.k8s.io" else "io.k8s.api"
     return f"{prefix}.{group}.{info.version}.{info.kind}"

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 PROTOCOL = "SPDY/3.1+portforward.k8s.io"
 
 PortForwardKey = tuple[str, str, int]
+NODE_KEY = "<node>"  # `(NODE_KEY, node, port)`: what listens on a node, for host-network pods
 PORT_FORWARD_TARGETS: web.AppKey[dict[PortForwardKey, tuple[str, int]]] = web.AppKey("port_forward_targets", dict)
 
 #: Seconds a forwarded HTTP request may take in the lab before we give up on it.
@@ -66,6 +67,7 @@ class ForwardTarget:
     node: str
     ip: str
     services: list[tuple[str, set[int]]] = field(default_factory=list)  # (service, container ports it targets)
+    host_network: bool = False
 
     def sandbox_id(self) -> str:
         """A stable stand-in for the pod sandbox's container ID the kubelet names in errors."""
@@ -122,15 +124,18 @@ def resolve_target(lab: Any, namespace: str, name: str) -> ForwardTarget:
                 ports.add(n)
         services.append((svc["metadata"]["name"], ports))
     return ForwardTarget(namespace, name, str(meta.get("uid", "")), str(spec.get("nodeName", "")),
-                         str(status["podIP"]), services)
+                         str(status["podIP"]), services, bool(spec.get("hostNetwork")))
 
 
 def raw_target(targets: dict[PortForwardKey, tuple[str, int]], target: ForwardTarget,
                port: int) -> tuple[str, int] | None:
-    """The local address registered for this pod's port: by pod name, then by a selecting Service."""
+    """The local address registered for this pod's port: by pod name, then by a selecting Service;
+    a host-network pod shares its node's sockets (key `(NODE_KEY, node, port)`)."""
     found = targets.get((target.namespace, target.pod, port))
     if found is not None:
         return found
+    if target.host_network and (NODE_KEY, target.node, port) in targets:
+        return targets[(NODE_KEY, target.node, port)]
     for svc, ports in target.services:
         if port in ports and (target.namespace, svc, port) in targets:
             return targets[(target.namespace, svc, port)]

@@ -49,7 +49,7 @@ class Resource:
     @property
     def custom(self) -> bool:
         """A CustomResource: merge/json/apply patches only, CRD printer columns, kind in list items."""
-        return self.info.group == "cilium.io"
+        return self.info.group in kinds.CUSTOM_GROUPS
 
     @property
     def group_version(self) -> str:

@@ -76,6 +76,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Endpoints": _object(subsets=_ANY),
     "EndpointSlice": _object(addressType=_ANY, endpoints=_ANY, ports=_ANY),
     "NetworkPolicy": _object(_spec("podSelector", "ingress", "egress", "policyTypes")),
+    "Role": _object(rules=_ANY),
+    "ClusterRole": _object(rules=_ANY, aggregationRule=_ANY),
+    "RoleBinding": _object(subjects=_ANY, roleRef=_ANY),
+    "ClusterRoleBinding": _object(subjects=_ANY, roleRef=_ANY),
 }
 
 

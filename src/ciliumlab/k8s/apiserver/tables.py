@@ -489,6 +489,24 @@ def event_row(ev: Obj, now: float) -> list[Cell]:
 CREATED_AT = [NAME, col("Created At", "date", "CreationTimestamp is a timestamp representing the server time when "
                                               "this object was created.")]
 
+BINDING_COLUMNS = [NAME, col("Role", description="RoleRef is the reference to the role."), AGE,
+                   col("Users", description="Users in the binding.", priority=1),
+                   col("Groups", description="Groups in the binding.", priority=1),
+                   col("ServiceAccounts", description="ServiceAccounts in the binding.", priority=1)]
+
+
+def binding_row(o: Obj, now: float) -> list[Cell]:
+    """`kubectl get rolebinding`: ROLE is `Kind/name`; -o wide lists the subjects by kind."""
+    ref = o.get("roleRef") or {}
+    subjects = o.get("subjects") or []
+
+    def names(kind: str) -> str:
+        return ", ".join(s.get("name", "") if kind != "ServiceAccount" else f"{s.get('namespace', '')}/{s.get('name', '')}"
+                         for s in subjects if s.get("kind") == kind)
+    return [_meta(o).get("name", ""), f"{ref.get('kind', '')}/{ref.get('name', '')}", _age(o, now),
+            names("User"), names("Group"), names("ServiceAccount")]
+
+
 Printer = tuple[list[dict[str, Any]], Callable[[Obj, float], list[Cell]]]
 PRINTERS: dict[str, Printer] = {
     "Node": (NODE_COLUMNS, node_row),
@@ -511,6 +529,8 @@ PRINTERS: dict[str, Printer] = {
                                                              selector_string((o.get("spec") or {}).get("podSelector")) or "<none>",
                                                              _age(o, now)]),
     "Event": (EVENT_COLUMNS, event_row),
+    "RoleBinding": (BINDING_COLUMNS, binding_row),
+    "ClusterRoleBinding": (BINDING_COLUMNS, binding_row),
 }
 
 

@@ -48,7 +48,11 @@ class MemFS:
         if p in BASE_DIRS:
             return True
         prefix = p.rstrip("/") + "/"
-        return any(f.startswith(prefix) for f in self._files)
+        return any(f.startswith(prefix) for f in self._files) or self._disk_dir(p) is not None
+
+    def _disk_dir(self, p: str) -> list[str] | None:
+        list_dir = getattr(self._net, "list_dir", None)
+        return list_dir(p) if list_dir is not None else None
 
     def exists(self, path: str) -> bool:
         return self.is_dir(path) or self.read(path) is not None
@@ -57,6 +61,7 @@ class MemFS:
         p = self.abspath(path)
         prefix = p.rstrip("/") + "/"
         names = {f[len(prefix):].split("/")[0] for f in self._files if f.startswith(prefix)}
+        names.update(self._disk_dir(p) or ())
         if p == "/":
             names |= {d.lstrip("/") for d in BASE_DIRS if d != "/"}
         if p == "/etc":

@@ -48,6 +48,7 @@ PATHS = {
     "printf": "/usr/bin/printf", "id": "/usr/bin/id", "whoami": "/usr/bin/whoami", "which": "/usr/bin/which",
     "iptables": "/usr/sbin/iptables", "iptables-save": "/usr/sbin/iptables-save", "ss": "/usr/bin/ss",
     "basename": "/usr/bin/basename", "dirname": "/usr/bin/dirname", "printenv": "/usr/bin/printenv",
+    "timeout": "/usr/bin/timeout",
 }
 
 

@@ -309,7 +309,42 @@ def which(args: list[str], ctx: CommandContext) -> int:
     return status
 
 
+_DURATION = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$")
+
+
+def timeout_cmd(args: list[str], ctx: CommandContext) -> int:
+    """coreutils `timeout DURATION COMMAND…`: 124 when the command had to be stopped."""
+    from ..context import DeadlineExceeded
+
+    rest = list(args)
+    while rest and rest[0].startswith("-") and rest[0] != "-":
+        flag = rest.pop(0)
+        if flag in ("-s", "-k", "--signal", "--kill-after") and rest:
+            rest.pop(0)
+    m = _DURATION.match(rest[0]) if rest else None
+    if m is None or len(rest) < 2:
+        raise UsageError(f"invalid time interval '{rest[0]}'" if rest and m is None else "missing operand", 125)
+    seconds = float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    sh = ctx.extra.get("interpreter")
+    if sh is None:
+        return 126
+    from ..interpreter import IO
+
+    outer = sh.deadline
+    mine = ctx.net.now() + seconds
+    sh.deadline = mine if outer is None else min(outer, mine)
+    try:
+        return sh.run_argv(rest[1:], IO(ctx.stdin, ctx.stdout, ctx.stderr, ctx.stdout_is_tty))
+    except DeadlineExceeded:
+        if outer is not None and outer <= mine:
+            raise  # the exec's own deadline, not ours
+        return 124
+    finally:
+        sh.deadline = outer
+
+
 COMMANDS = {
+    "timeout": timeout_cmd,
     "echo": echo, "printf": printf, "true": true, "false": false, "sleep": sleep, "seq": seq,
     "env": env_cmd, "printenv": printenv, "date": date, "id": id_cmd, "whoami": whoami,
     "uname": uname, "hostname": hostname, "basename": basename, "dirname": dirname, "which": which,

@@ -1,0 +1,117 @@
+"""What a node's Hubble does with each flow besides keeping it: metrics handlers and exporters.
+
+The agent builds these from cilium-config at start; the lab rebuilds them when the keys that
+define them change (the agents roll, see `Lab._read_cilium_config`), except the dynamic
+exporter, which re-reads its file in place — its whole point is reconfiguration without a
+restart. Each flow is built once and handed to every consumer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+METRICS_KEYS = ("hubble-metrics", "enable-hubble-open-metrics")
+STATIC_EXPORT_KEYS = ("hubble-export-file-path", "hubble-export-file-max-size-mb", "hubble-export-file-max-backups",
+                      "hubble-export-file-compress", "hubble-export-allowlist", "hubble-export-denylist",
+                      "hubble-export-fieldmask")
+FLOWLOGS_KEY = "hubble-flowlogs-config-path"
+
+
+class NodeOutputs:
+    """One node's Hubble metrics registry and flow exporters, fed by its observer."""
+
+    def __init__(self, node: str, observer, clock, disks, log: Callable[[str], None] | None = None) -> None:
+        self.node = node
+        self.clock = clock
+        self._disks = disks  # ciliumlab.nodedisk.NodeDisks: where the node's files live on the host
+        self._log = log or (lambda line: None)
+        self.metrics = None
+        self.static = None
+        self.dynamic = None
+        self.errors: list[str] = []
+        self._keys: dict[str, tuple] = {}
+        self._sinks: tuple = ()
+        observer.subscribe(self._on_entry)
+
+    # -- configuration --------------------------------------------------------------------------
+    def configure(self, data: dict[str, str], flowlogs: str | None = None) -> None:
+        """Apply cilium-config (and the flowlog ConfigMap's `flowlogs.yaml`). A bad value keeps
+        that output off and is reported in `errors` (the agent logs it and refuses it)."""
+        if self._changed("metrics", data, METRICS_KEYS):
+            self.metrics = self._build("hubble-metrics", self._metrics_from, data)
+        if self._changed("static", data, STATIC_EXPORT_KEYS):
+            if self.static is not None:
+                self.static.close()
+            self.static = self._build("hubble-export", self._static_from, data)
+        self._configure_dynamic(data.get(FLOWLOGS_KEY, ""), flowlogs)
+        self._sinks = tuple(s for s in (self.static, self.dynamic) if s is not None)
+
+    def _changed(self, name: str, data: dict[str, str], keys: tuple[str, ...]) -> bool:
+        values = tuple(data.get(k, "") for k in keys)
+        if self._keys.get(name) == values:
+            return False
+        self._keys[name] = values
+        self.errors = [e for e in self.errors if not e.startswith(name)]
+        return True
+
+    def _build(self, what: str, factory, data: dict[str, str]):
+        try:
+            return factory(data)
+        except ValueError as exc:  # MetricsConfigError / ExporterConfigError
+            message = f"{what}: {exc}"
+            self.errors.append(message)
+            self._log(f'level=error msg="Failed to configure {what}" error="{exc}" subsys=hubble')
+            return None
+
+    def _metrics_from(self, data: dict[str, str]):
+        from .metrics import HubbleMetrics
+
+        return HubbleMetrics.from_config(data.get("hubble-metrics", ""),
+                                         open_metrics=data.get("enable-hubble-open-metrics") == "true")
+
+    def _static_from(self, data: dict[str, str]):
+        from .exporter import StaticExporter
+
+        return StaticExporter.from_config(data, root=self._disks.node_root(self.node), node_name=self.node,
+                                          clock=self.clock, stdout=self._log)
+
+    def _configure_dynamic(self, config_path: str, flowlogs: str | None) -> None:
+        from .exporter import DynamicExporter
+
+        host = self._disks.host_path(self.node, config_path) if config_path else None
+        if host is None:
+            if self.dynamic is not None:
+                self.dynamic.close()
+                self.dynamic = None
+            return
+        # the kubelet projects the ConfigMap into the pod; the agent notices the new content
+        host.parent.mkdir(parents=True, exist_ok=True)
+        content = flowlogs or ""
+        if not host.exists() or host.read_text() != content:
+            host.write_text(content)
+        if self.dynamic is None:
+            self.dynamic = DynamicExporter(host, root=self._disks.node_root(self.node), node_name=self.node,
+                                           clock=self.clock, registry=self.metrics.registry if self.metrics else None)
+        try:
+            self.dynamic.reload()
+        except ValueError as exc:
+            self._log(f'level=error msg="Failed to reload flowlogs config" error="{exc}" subsys=hubble')
+
+    # -- the hot path ---------------------------------------------------------------------------
+    def _on_entry(self, entry) -> None:
+        metrics, sinks = self.metrics, self._sinks
+        if metrics is None and not sinks:
+            return
+        # exporters write whole flows; metrics alone make do with a light one (no uuid, no time)
+        flow = entry.flow if sinks else entry.builder.build(entry.event, entry.enrichment, light=True)
+        if metrics is not None:
+            metrics.process(flow)
+        if sinks:
+            response = {"flow": flow, "node_name": self.node, "time": flow.get("time")}
+            for sink in sinks:
+                sink.export(response)
+
+    def close(self) -> None:
+        for sink in self._sinks:
+            sink.close()
+        self._sinks = ()
