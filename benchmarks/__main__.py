@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import hubble_bench, policy_scale, served_bench, traffic
+from . import hubble_bench, metrics_export, policy_scale, served_bench, traffic
 
 
 def main() -> None:
@@ -23,6 +23,7 @@ def main() -> None:
           f"{h['grpc_getflows_per_s']:,.0f} flows/s")
     print(f"hubble: observe --input-file over {h['input_file_lines']:,} flows, --protocol tcp keeps "
           f"{h['input_file_kept']:,}: {h['input_file_per_s']:,.0f} flows/s end to end")
+    print(metrics_export.describe(metrics_export.run()))
     s = served_bench.run()
     print(f"served: `ciliumlab up` to ready: fresh {s['up_fresh_s']:.2f} s, restored {s['up_restored_s']:.2f} s "
           f"(target <= 2 s); `down` {s['down_s']:.2f} s")

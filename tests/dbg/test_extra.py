@@ -119,10 +119,13 @@ def test_metrics_list_sorted_with_label_pairs(sw_lab):
     assert rows == sorted(rows)
     eps = dbg(sw_lab, "k8s-w1", "cilium-dbg endpoint list --no-headers").stdout
     n_eps = len([line for line in eps.splitlines() if line[:1].isdigit()])
-    line = next(r for r in rows if r.startswith("cilium_endpoint_state "))
+    line = next(r for r in rows if r.startswith("cilium_endpoint_state ") and "=ready " in r)
     assert line.split() == ["cilium_endpoint_state", "endpoint_state=ready", f"{n_eps}.000000"]
-    only = dbg(sw_lab, "k8s-w1", "cilium-dbg metrics list -p cilium_policy").stdout.splitlines()
+    only = dbg(sw_lab, "k8s-w1", "cilium-dbg metrics list -p '^cilium_policy$'").stdout.splitlines()
     assert [r.split()[0] for r in only[1:]] == ["cilium_policy"]
+    # the same numbers the agent's :9962 endpoint serves
+    drops = dbg(sw_lab, "k8s-w1", "cilium-dbg metrics list -p drop_count").stdout.splitlines()[1:]
+    assert all(r.startswith("cilium_drop_count_total ") for r in drops)
 
 
 def test_cgroups_list_has_local_pods(sw_lab):

@@ -37,9 +37,15 @@ class NodeOutputs:
     def configure(self, data: dict[str, str], flowlogs: str | None = None) -> None:
         """Apply cilium-config (and the flowlog ConfigMap's `flowlogs.yaml`). A bad value keeps
         that output off and is reported in `errors` (the agent logs it and refuses it)."""
-        if self._changed("metrics", data, METRICS_KEYS):
+        # keyed like the `errors` they own ("hubble-metrics: ..."), so fixing a value clears its error
+        if self._changed("hubble-metrics", data, METRICS_KEYS):
             self.metrics = self._build("hubble-metrics", self._metrics_from, data)
-        if self._changed("static", data, STATIC_EXPORT_KEYS):
+            if self.dynamic is not None:
+                # the restarted agent builds its dynamic exporter again, on the new registry
+                # (else its hubble_dynamic_exporter_* series stay on the old one, unserved)
+                self.dynamic.close()
+                self.dynamic = None
+        if self._changed("hubble-export", data, STATIC_EXPORT_KEYS):
             if self.static is not None:
                 self.static.close()
             self.static = self._build("hubble-export", self._static_from, data)
@@ -102,14 +108,22 @@ class NodeOutputs:
         metrics, sinks = self.metrics, self._sinks
         if metrics is None and not sinks:
             return
-        # exporters write whole flows; metrics alone make do with a light one (no uuid, no time)
-        flow = entry.flow if sinks else entry.builder.build(entry.event, entry.enrichment, light=True)
+        # metrics and filters make do with a light flow (no uuid, no time: the costly fields);
+        # the whole flow is built once, and only for the events an exporter writes
+        flow = entry.builder.build(entry.event, entry.enrichment, light=True)
         if metrics is not None:
             metrics.process(flow)
         if sinks:
-            response = {"flow": flow, "node_name": self.node, "time": flow.get("time")}
+            built: list[dict] = []
+
+            def full() -> dict:
+                if not built:
+                    whole = entry.flow
+                    built.append({"flow": whole, "node_name": self.node, "time": whole.get("time")})
+                return built[0]
+            light = {"flow": flow, "node_name": self.node, "time": None}
             for sink in sinks:
-                sink.export(response)
+                sink.export(light, full)
 
     def close(self) -> None:
         for sink in self._sinks:

@@ -389,6 +389,8 @@ class Fabric:
             return t.host.listeners.get((proto_name, t.port))
         if t.kind == "world":
             return t.world if t.world.listens(proto_name, t.port) else None
+        if t.kind == "local" and path.client.endpoint is None:  # a node's own loopback: its host sockets
+            return self.nodes[path.client.node].listeners.get((proto_name, t.port))
         return None
 
     def close(self, path: Path) -> None:

@@ -267,12 +267,12 @@ class LabPodNet:
             fabric.clock.advance(timeout)
             return None
         t = path.target
-        answers = t.kind in ("endpoint", "host") or (t.kind == "world" and t.world is not None and t.world.answers_icmp(ip))
+        answers = t.kind in ("endpoint", "host") or (t.kind == "world" and fabric.world.answers_icmp(ip))
         fabric.packet(path, 0, False, ev.CT_NEW, length=size + 42, icmp_type=8)
         if not answers:
             fabric.clock.advance(timeout)
             return None
-        rtt = t.world.rtt_ms(ip) if t.kind == "world" else (0.05 if t.node == self.node_name else 0.4)
+        rtt = fabric.world.rtt_ms(ip) if t.kind == "world" else (0.05 if t.node == self.node_name else 0.4)
         fabric.clock.advance(rtt / 1000.0)
         fabric.packet(path, 0, True, ev.CT_REPLY, length=size + 42, icmp_type=0)
         return rtt

@@ -145,32 +145,32 @@ def run_map(dbg: Dbg, args: list[str]) -> int:
 
 # -- metrics / cgroups / statedb ---------------------------------------------------------------
 def run_metrics(dbg: Dbg, args: list[str]) -> int:
+    """`metrics list [-p REGEX]`: the agent's own registry (what :9962 serves), counters and gauges."""
     if not args or args[0] not in ("list", "ls"):
         raise UsageError(f'unknown command "{args[0] if args else ""}" for "{dbg.name} metrics"', "metrics")
-    lab, agent = dbg.lab, dbg.agent
-    eps = endpoints(dbg)
-    ct = lab.fabric.ct.get(dbg.node)
-    rows = [
-        ("cilium_endpoint", "", len(eps)),
-        ("cilium_endpoint_state", "endpoint_state=ready", len(eps)),
-        ("cilium_identity", "type=cluster_local", sum(1 for i in lab.allocator.all() if 256 <= i.id < (1 << 24))),
-        ("cilium_ip_addresses", "family=ipv4", len(agent.ipam.used())),
-        ("cilium_policy", "", len(lab.policy.objects())),
-        ("cilium_datapath_conntrack_gc_entries", "family=ipv4 protocol=TCP status=alive", len(ct) if ct else 0),
-        ("cilium_unreachable_nodes", "", 0),
-        ("cilium_services_events_total", "action=add", len(lab.fabric.lb.frontends())),
-    ]
     pattern = None
     for i, a in enumerate(args):
         if a in ("-p", "--match-pattern") and i + 1 < len(args):
             pattern = args[i + 1]
         elif a.startswith("--match-pattern="):
             pattern = a.split("=", 1)[1]
-    lines = sorted(f"{name}\t{labels}\t{float(value):f}\n" for name, labels, value in rows
-                   if pattern is None or re.search(pattern, name + labels))
+    try:
+        regex = re.compile(pattern) if pattern is not None else None
+    except re.error as exc:
+        dbg.err.write(f"Error: Cannot compile the pattern: {exc}\n")
+        return 1
+    lines = []
+    for family in dbg.lab.metrics.agents[dbg.node].registry.collect():
+        if family.type not in ("counter", "gauge", "unknown"):
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_created") or (regex is not None and not regex.search(sample.name)):
+                continue
+            labels = " ".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            lines.append(f"{sample.name}\t{labels}\t{float(sample.value):f}\n")
     w = TabWriter(dbg.out)
     w.write("Metric\tLabels\tValue\n")
-    for line in lines:
+    for line in sorted(lines):
         w.write(line)
     w.flush()
     return 0

@@ -33,7 +33,8 @@ def run(dbg: Dbg, args: list[str]) -> int:
     seen = min(getattr(observer, "seen", 0), getattr(observer, "capacity", 4095))
     cap = getattr(observer, "capacity", 4095)
     pct = 100.0 * seen / cap if cap else 0.0
-    hubble_metrics = "Ok" if cfg.get("hubble-metrics") else "Disabled"
+    outputs = lab.hubble.outputs.get(dbg.node)
+    hubble_metrics = "Ok" if outputs is not None and outputs.metrics is not None else "Disabled"
     reachable = len(lab.nodes)
     tunnel = cfg.get("tunnel-protocol", "vxlan")
     routing = (f"Network: Tunnel [{tunnel}]   Host: Legacy" if cfg.get("routing-mode", "tunnel") == "tunnel"

@@ -131,14 +131,14 @@ class DynamicExporter:
         return exporter
 
     # -- events -----------------------------------------------------------------------------------
-    def export(self, response: dict) -> None:
+    def export(self, response: dict, full=None) -> None:
         with self._lock:
             if not self.exporters:
                 return
             now = self.clock.now()
             for exporter in self.exporters.values():
                 if exporter.config.is_active(now):
-                    exporter.export(response)
+                    exporter.export(response, full)
 
     def states(self) -> dict[str, bool]:
         """name -> active (its `end` not yet passed)."""

@@ -45,6 +45,7 @@ class FlowLogExporter:
         self.non_flow_passes = non_flow_passes
         self.node_name = node_name
         self.name = name
+        self.needs_full = False  # a filter on `uuid` or `time` cannot be judged on a light flow
         self.exported = 0
         self.failed = 0
         self.last_error: str | None = None
@@ -55,8 +56,10 @@ class FlowLogExporter:
     def build(cls, writer, *, allow: list[dict], deny: list[dict], mask: Callable[[dict], dict] | None,
               node_name: str = "", name: str = "") -> FlowLogExporter:
         non_flow = (not allow or {} in allow) and {} not in deny
-        return cls(writer, match=build_filter(allow, deny), mask=mask, non_flow_passes=non_flow,
-                   node_name=node_name, name=name)
+        exporter = cls(writer, match=build_filter(allow, deny), mask=mask, non_flow_passes=non_flow,
+                       node_name=node_name, name=name)
+        exporter.needs_full = any("uuid" in f for f in (*allow, *deny))
+        return exporter
 
     def accepts(self, response: dict) -> bool:
         flow = response.get("flow")
@@ -64,10 +67,16 @@ class FlowLogExporter:
             return self.non_flow_passes
         return self.match is None or self.match(flow)
 
-    def export(self, response: dict) -> bool:
-        """Write the event's line if it passes the filters; returns whether a line was written."""
+    def export(self, response: dict, full: Callable[[], dict] | None = None) -> bool:
+        """Write the event's line if it passes the filters; returns whether a line was written.
+        With `full`, `response` holds a light flow (no uuid, no time) good enough to filter on, and
+        `full()` the complete response, built only for the events that are written."""
+        if full is not None and self.needs_full:
+            response, full = full(), None
         if self.closed or not self.accepts(response):
             return False
+        if full is not None:
+            response = full()
         event = export_event(response, self.mask, self.node_name)
         if event is None:
             return False

@@ -97,9 +97,9 @@ class StaticExporter:
                                          node_name=node_name, name=cls.name)
         return cls(exporter, file_path=file_path, file=file)
 
-    def export(self, response: dict) -> None:
-        """Filter, mask and write one event as one complete line."""
-        self.exporter.export(response)
+    def export(self, response: dict, full=None) -> None:
+        """Filter, mask and write one event as one complete line (see FlowLogExporter.export)."""
+        self.exporter.export(response, full)
 
     def close(self) -> None:
         self.exporter.close()

@@ -307,6 +307,17 @@ def ls(args: list[str], ctx: CommandContext) -> int:
     flags = {o for o, _ in opts if o}
     paths = [v or "" for o, v in opts if o == ""] or ["."]
     status = 0
+    if len(paths) > 1:  # like ls: errors, then the files, then each directory under a `dir:` header
+        prefix = [f"-{f}" for f in sorted(flags)]
+        dirs = sorted(p for p in paths if ctx.fs.is_dir(p))
+        missing = [p for p in paths if p not in dirs and ctx.fs.read(p) is None]
+        files = sorted(p for p in paths if p not in dirs and p not in missing)
+        for p in missing + files:
+            status |= ls([*prefix, p], ctx)
+        for i, p in enumerate(dirs):
+            ctx.stdout.write(("\n" if i or files else "") + f"{p}:\n")
+            status |= ls([*prefix, p], ctx)
+        return status
     for p in paths:
         if ctx.fs.is_dir(p):
             names = ctx.fs.listdir(p)
