@@ -70,6 +70,7 @@ def run(repeat: int = 2) -> dict[str, float]:
                 t0 = time.perf_counter()
                 for entry in entries:
                     ring.listener(entry)
+                outputs.flush()  # the deferred metrics accounting is part of the cost
                 best = max(best, len(entries) / (time.perf_counter() - t0))
             outputs.close()
         out[name] = best

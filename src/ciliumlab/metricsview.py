@@ -88,5 +88,4 @@ class MetricsView:
             return self.agents[node].expose(accept)
         if target == OPERATOR:
             return self.operator.expose(accept)
-        metrics = self._lab.hubble.outputs[node].metrics
-        return metrics.expose(accept) if metrics is not None else None
+        return self._lab.hubble.outputs[node].expose(accept)

@@ -36,6 +36,7 @@ class HubbleView:
             self.observers[node] = observer
             self.outputs[node] = NodeOutputs(node, observer, lab.clock, lab.disks)
             lab.fabric.monitors[node].subscribe(self._ingest_for(node, observer))
+        lab.store.subscribe(self._on_store_event)
         addresses = {n: f"{lab.cilium.nodes[n].host.ip}:{HUBBLE_PORT}" for n in lab.nodes}
         self.relay = Relay(self.observers, lab.clock, version=self.version,
                            cluster=lab.cluster_config.cluster_name, addresses=addresses)
@@ -52,6 +53,12 @@ class HubbleView:
             if observer.capacity != capacity:
                 observer.resize(capacity)
             self.outputs[node].configure(data if enabled else {}, flowlogs if enabled else None)
+
+    def _on_store_event(self, event: str, obj: dict, old: dict | None) -> None:
+        if event == "DELETED" and obj.get("kind") == "Pod":
+            meta = obj["metadata"]
+            for outputs in self.outputs.values():
+                outputs.pod_deleted(meta.get("namespace", "default"), meta["name"])
 
     # -- ingest ---------------------------------------------------------------------------------
     def _ingest_for(self, node: str, observer: LocalObserver):

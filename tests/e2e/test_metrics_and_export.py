@@ -593,3 +593,22 @@ def test_in_cluster_scrape_of_the_node_listeners(l7_lab):
     operator_node = lab.metrics.operator_node()
     operator = lab.exec("tiefighter", f"curl -s {node_ip(lab, operator_node)}:9963/metrics | grep -c '^cilium_operator_'")
     assert operator.exit_code == 0 and int(operator.stdout) > 0
+
+
+def test_series_of_a_deleted_pod_go_away_a_minute_later():
+    """Cardinality clean-up: with `drop:sourceContext=pod`, xwing's drop series stays while the pod
+    is deleted, and is gone once a minute has passed (Cilium's delayed DeletePartialMatch)."""
+    lab = starwars(L3_L4)
+    configure(lab, {"hubble-metrics": "drop:sourceContext=pod;destinationContext=pod flow"})
+    lab.exec("xwing", XWING_LANDING)
+
+    def xwing_drops() -> float:
+        return sum(total(text, "hubble_drop_total", source="default/xwing") for text in
+                   scrape_all(lab, "hubble").values())
+    assert xwing_drops() > 0
+    lab.remove("pod", "xwing")
+    lab.clock.sleep(30)
+    assert xwing_drops() > 0
+    lab.clock.sleep(31)
+    assert xwing_drops() == 0
+    assert sum(total(text, "hubble_flows_processed_total") for text in scrape_all(lab, "hubble").values()) > 0

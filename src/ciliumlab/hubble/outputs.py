@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..cilium.datapath.events import ACCESS_LOG
+
 METRICS_KEYS = ("hubble-metrics", "enable-hubble-open-metrics")
 STATIC_EXPORT_KEYS = ("hubble-export-file-path", "hubble-export-file-max-size-mb", "hubble-export-file-max-backups",
                       "hubble-export-file-compress", "hubble-export-allowlist", "hubble-export-denylist",
                       "hubble-export-fieldmask")
 FLOWLOGS_KEY = "hubble-flowlogs-config-path"
+MAX_PENDING_SHAPES = 4096
+POD_SERIES_TTL = 60.0
 
 
 class NodeOutputs:
@@ -31,6 +35,9 @@ class NodeOutputs:
         self.errors: list[str] = []
         self._keys: dict[str, tuple] = {}
         self._sinks: tuple = ()
+        # flows not yet counted: metrics-relevant signature -> [a representative entry, count]
+        self._pending: dict[tuple, list] = {}
+        self._forget: list[tuple[float, str, str]] = []  # (when, namespace, pod): series to delete
         observer.subscribe(self._on_entry)
 
     # -- configuration --------------------------------------------------------------------------
@@ -39,6 +46,7 @@ class NodeOutputs:
         that output off and is reported in `errors` (the agent logs it and refuses it)."""
         # keyed like the `errors` they own ("hubble-metrics: ..."), so fixing a value clears its error
         if self._changed("hubble-metrics", data, METRICS_KEYS):
+            self.flush()
             self.metrics = self._build("hubble-metrics", self._metrics_from, data)
             if self.dynamic is not None:
                 # the restarted agent builds its dynamic exporter again, on the new registry
@@ -108,12 +116,19 @@ class NodeOutputs:
         metrics, sinks = self.metrics, self._sinks
         if metrics is None and not sinks:
             return
-        # metrics and filters make do with a light flow (no uuid, no time: the costly fields);
-        # the whole flow is built once, and only for the events an exporter writes
-        flow = entry.builder.build(entry.event, entry.enrichment, light=True)
+        e = entry.event
+        flow = None
         if metrics is not None:
-            metrics.process(flow)
+            if e.type == ACCESS_LOG:  # per-flow latency and exemplars: counted one by one
+                flow = entry.builder.build(e, entry.enrichment, light=True)
+                metrics.process(flow)
+            else:
+                self._defer(entry, e)
         if sinks:
+            # filters make do with a light flow (no uuid, no time: the costly fields); the whole
+            # flow is built once, and only for the events an exporter writes
+            if flow is None:
+                flow = entry.builder.build(e, entry.enrichment, light=True)
             built: list[dict] = []
 
             def full() -> dict:
@@ -124,6 +139,47 @@ class NodeOutputs:
             light = {"flow": flow, "node_name": self.node, "time": None}
             for sink in sinks:
                 sink.export(light, full)
+
+    def _defer(self, entry, e) -> None:
+        """Most packets repeat a few shapes (same endpoints, verdict, flags, port): count them by
+        shape and let the handlers account each shape once per scrape, weighted. The signature
+        holds every event field a metrics flow reads (the interned enrichment stands for the two
+        addresses and who they were); the source port, times and lengths, which no handler reads,
+        are left out."""
+        key = (id(entry.enrichment), e.type, e.subtype, e.proto, e.dst.port, e.orig_src_ip, e.tcp_flags,
+               e.icmp_type, e.ct_reason, e.is_reply, e.drop_reason, e.direction, e.verdict, e.match_type, e.audited)
+        slot = self._pending.get(key)
+        if slot is None:
+            self._pending[key] = [entry, 1]
+            if len(self._pending) > MAX_PENDING_SHAPES:
+                self.flush()
+        else:
+            slot[1] += 1
+
+    def flush(self) -> None:
+        """Account the deferred flows (before any read of the metrics)."""
+        pending, self._pending = self._pending, {}
+        metrics = self.metrics
+        if metrics is None:
+            return
+        for entry, count in pending.values():
+            metrics.process(entry.builder.build(entry.event, entry.enrichment, light=True), count)
+
+    def pod_deleted(self, namespace: str, pod: str) -> None:
+        """Cilium drops the series naming a deleted pod one minute later (cardinality clean-up)."""
+        self._forget.append((self.clock.now() + POD_SERIES_TTL, namespace, pod))
+
+    def expose(self, accept: str = "") -> tuple[bytes, str] | None:
+        """The Hubble metrics endpoint's answer, None when no handler is enabled."""
+        self.flush()
+        now = self.clock.now()
+        due = [item for item in self._forget if item[0] <= now]
+        if due:
+            self._forget = [item for item in self._forget if item[0] > now]
+            for _, namespace, pod in due:
+                if self.metrics is not None:
+                    self.metrics.delete_pod(namespace, pod)
+        return self.metrics.expose(accept) if self.metrics is not None else None
 
     def close(self) -> None:
         for sink in self._sinks:

@@ -56,6 +56,8 @@ class _Vec:
 
 class CounterVec(_Vec):
     __slots__ = ()
+    #: how many identical flows one `process` call accounts for (HubbleMetrics.process's `weight`)
+    weight = 1
 
     def __init__(self, registry: CollectorRegistry, name: str, help_text: str, labelnames) -> None:
         labelnames = tuple(labelnames)
@@ -65,7 +67,7 @@ class CounterVec(_Vec):
         c = self.children.get(key)
         if c is None:
             c = self.children[key] = self.metric.labels(*key)
-        c.inc()
+        c.inc(CounterVec.weight)
 
 
 class HistogramVec(_Vec):

@@ -7,7 +7,7 @@ import logging
 
 from prometheus_client import CollectorRegistry, Counter
 
-from .api import NAMESPACE, Handler
+from .api import NAMESPACE, CounterVec, Handler
 from .dns import DnsHandler
 from .drop import DropHandler
 from .exposition import negotiate, render
@@ -84,8 +84,20 @@ class HubbleMetrics:
         return cls(configs, open_metrics=open_metrics)
 
     # -- hot path -----------------------------------------------------------------------------
-    def process(self, flow: dict) -> None:
-        """Account one flow in every handler; one handler failing does not stop the others."""
+    def process(self, flow: dict, weight: int = 1) -> None:
+        """Account one flow (or `weight` identical ones: counters only, so never an L7 flow, whose
+        latency histograms and exemplars are per flow) in every handler; one handler failing does
+        not stop the others."""
+        if weight != 1:
+            CounterVec.weight = weight
+            try:
+                self._process(flow)
+            finally:
+                CounterVec.weight = 1
+            return
+        self._process(flow)
+
+    def _process(self, flow: dict) -> None:
         for process in self._processors:
             try:
                 process(flow)
