@@ -50,7 +50,8 @@ class MetricsView:
                 ports.append((OPERATOR, 9963, "cilium-operator"))
             for target, port, process in ports:
                 listeners[("TCP", port)] = MetricsServer(
-                    process, lambda accept, t=target, n=node: self.expose(t, n, accept), now=lab.clock.now)
+                    process, lambda accept, t=target, n=node: self.expose(t, n, accept),
+                    enabled=lambda t=target, n=node: self.enabled(t, n), now=lab.clock.now)
 
     def _config(self) -> dict[str, str]:
         cm = self._lab.store.get("ConfigMap", "kube-system", "cilium-config") or {}
@@ -77,12 +78,18 @@ class MetricsView:
                     for n in self._lab.nodes]
         return out
 
-    def expose(self, target: str, node: str | None = None, accept: str = "") -> tuple[bytes, str] | None:
-        """(body, content type) of one endpoint, or None when it is not enabled."""
-        enabled = {(e.target, e.node) for e in self.endpoints()}
+    def enabled(self, target: str, node: str | None = None) -> bool:
         if target == OPERATOR:
             node = node or self.operator_node()
-        if (target, node) not in enabled:
+        if target == HUBBLE and self._lab.hubble.outputs[node].metrics is None:
+            return False  # a refused `hubble-metrics`: the server did not start
+        return (target, node) in {(e.target, e.node) for e in self.endpoints()}
+
+    def expose(self, target: str, node: str | None = None, accept: str = "") -> tuple[bytes, str] | None:
+        """(body, content type) of one endpoint, or None when it is not enabled."""
+        if target == OPERATOR:
+            node = node or self.operator_node()
+        if not self.enabled(target, node):
             return None
         if target == AGENT:
             return self.agents[node].expose(accept)

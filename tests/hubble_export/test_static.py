@@ -83,12 +83,14 @@ def test_no_filters_no_mask_exports_every_flow_unchanged(responses, tmp_path, cl
                      for r in responses]
 
 
-def test_file_is_created_on_first_event_with_mode_0600(responses, tmp_path, clock):
+def test_file_is_created_empty_at_start_with_mode_0600(responses, tmp_path, clock):
     exporter = StaticExporter.from_config(seed_config(), root=tmp_path, node_name="k8s-w1", clock=clock)
     path = node_file(tmp_path)
-    assert not path.exists()  # lumberjack opens the file on the first write
+    # lumberjack opens it on the first write, which a real node makes at once; the lab creates
+    # it at start so `tail -f` finds it on a quiet node
+    assert path.exists() and path.stat().st_size == 0
     exporter.export(next(r for r in responses if r["flow"]["verdict"] == "FORWARDED"))
-    assert not path.exists()  # filtered out: nothing written
+    assert path.stat().st_size == 0  # filtered out: nothing written
     exporter.export(next(r for r in responses if r["flow"]["verdict"] == "DROPPED"))
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o755
@@ -152,7 +154,7 @@ def test_invalid_configuration_is_refused_with_a_clear_error(tmp_path, clock, ke
 def test_lost_events_pass_a_denylist_but_not_an_allowlist(tmp_path, clock):
     lost = {"lost_events": {"source": "HUBBLE_RING_BUFFER", "num_events_lost": "3"}, "time": "2025-11-26T08:00:05Z"}
     export_all(seed_config(), [lost], tmp_path / "a", clock)
-    assert not node_file(tmp_path / "a").exists()
+    assert node_file(tmp_path / "a").stat().st_size == 0
     export_all(seed_config(**{"hubble-export-allowlist": ""}), [lost], tmp_path / "b", clock)
     assert read_lines(node_file(tmp_path / "b")) == [{**lost, "node_name": "k8s-w1"}]
 

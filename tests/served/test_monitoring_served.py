@@ -103,3 +103,28 @@ def test_grafana_page_lists_the_dashboards(monitored: ServedLab) -> None:
     for title in ("Cilium Metrics", "Hubble"):
         assert title in page
     assert get(f"{grafana}/api/health")["dashboards"] >= 3
+
+
+def test_tail_f_follows_the_exported_flows(monitored: ServedLab) -> None:
+    """The seed's `kubectl -n kube-system exec ds/cilium -- tail -f /var/run/cilium/hubble/events.log`."""
+    monitored.kubectl_ok("apply", "-f", str(shared_fixture("cilium", "http-sw-app.yaml")))
+    monitored.kubectl_ok("wait", "--for=condition=Ready", "pod", "--all", "--timeout=30s")
+    patch = json.dumps({"data": {"hubble-export-file-path": "/var/run/cilium/hubble/events.log"}})
+    monitored.kubectl_ok("patch", "cm", "cilium-config", "-n", "kube-system", "--type", "merge", "-p", patch)
+    monitored.kubectl_ok("rollout", "status", "ds/cilium", "-n", "kube-system", "--timeout=30s")
+    node = monitored.get_json("pod", "-n", "kube-system", "-l", "k8s-app=cilium")["items"][0]["spec"]["nodeName"]
+    tail = monitored.kubectl_popen("exec", "-n", "kube-system", "ds/cilium", "--", "tail", "-f",
+                                   "/var/run/cilium/hubble/events.log")
+    try:
+        time.sleep(2)
+        # name lookups reach CoreDNS, which runs on the control plane, where ds/cilium's first pod is
+        for _ in range(2):
+            monitored.kubectl_ok("exec", "tiefighter", "--", "curl", "-s", "-XPOST",
+                                 "deathstar.default.svc.cluster.local/v1/request-landing")
+        time.sleep(2)
+    finally:
+        tail.terminate()
+        out, _ = tail.communicate(timeout=10)
+    lines = [json.loads(line) for line in out.splitlines() if line]
+    assert lines, "tail -f printed nothing"
+    assert all(list(line) == ["flow", "node_name", "time"] and line["node_name"] == node for line in lines)

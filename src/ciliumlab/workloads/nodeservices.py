@@ -65,13 +65,14 @@ class Kubelet(ServerBehaviour):
 
 class MetricsServer(ServerBehaviour):
     """A Prometheus endpoint on the node (:9962 agent, :9963 operator, :9965 Hubble): `GET /metrics`
-    answers what `expose(accept)` returns; 404 while cilium-config leaves the endpoint disabled."""
+    answers what `expose(accept)` returns; connections are refused while cilium-config disables it."""
 
     name = "metrics"
 
-    def __init__(self, process: str, expose, *, now=None) -> None:
+    def __init__(self, process: str, expose, *, enabled=lambda: True, now=None) -> None:
         super().__init__(process, {}, now=now)
         self._expose = expose  # (accept header) -> (body, content type) | None
+        self.accepting = enabled  # nothing listens while cilium-config disables the endpoint
 
     def serve_http(self, request: HttpRequest, ctx: ServerContext) -> HttpResponse:
         path, _ = split_target(request.target)

@@ -386,11 +386,11 @@ class Fabric:
         if t.kind == "endpoint":
             return t.endpoint.listens(proto_name, t.port)
         if t.kind == "host":
-            return t.host.listeners.get((proto_name, t.port))
+            return _accepting(t.host.listeners.get((proto_name, t.port)))
         if t.kind == "world":
             return t.world if t.world.listens(proto_name, t.port) else None
         if t.kind == "local" and path.client.endpoint is None:  # a node's own loopback: its host sockets
-            return self.nodes[path.client.node].listeners.get((proto_name, t.port))
+            return _accepting(self.nodes[path.client.node].listeners.get((proto_name, t.port)))
         return None
 
     def close(self, path: Path) -> None:
@@ -434,3 +434,10 @@ class Fabric:
 def _decision(verdict) -> str:
     decision = verdict.decision
     return getattr(decision, "name", str(decision))
+
+
+def _accepting(listener):
+    """A host listener that may be switched off by configuration (`accepting()`, e.g. a metrics
+    endpoint cilium-config disables) refuses connections while it is off."""
+    accepting = getattr(listener, "accepting", None)
+    return listener if accepting is None or accepting() else None

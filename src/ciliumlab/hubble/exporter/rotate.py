@@ -94,6 +94,11 @@ class RotatingFile:
         self._fd: int | None = None
         self._lock = threading.Lock()
 
+    def touch(self) -> None:
+        """Create the file (mode 0600) if it does not exist yet; contents untouched."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC, 0o600))
+
     # -- io.WriteCloser ---------------------------------------------------------------------------
     def write(self, data: bytes) -> int:
         n = len(data)

@@ -93,6 +93,9 @@ class StaticExporter:
             file = host_path(root, file_path)
             writer = RotatingFile(file, clock=clock, max_size_mb=max_size, max_backups=max_backups,
                                   compress=compress)
+            # lumberjack creates the file on the first line; a real node has flows at once (health
+            # checks, kube-system), a fresh lab node may not, and `tail -f` must find the file
+            writer.touch()
         exporter = FlowLogExporter.build(writer, allow=allow, deny=deny, mask=build_mask(paths),
                                          node_name=node_name, name=cls.name)
         return cls(exporter, file_path=file_path, file=file)
