@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import FIXTURES
+
 from .conftest import L7, SW_APP, TIEFIGHTER_EXHAUST, TIEFIGHTER_LANDING, XWING_LANDING
 from .dashboards import (
     configmap_dashboards,
@@ -25,21 +27,7 @@ from .scrape import families, sample_names
 AGENT_OPERATOR_CONFIGMAPS = ("grafana-cilium-dashboard/cilium-dashboard.json",
                              "grafana-cilium-operator-dashboard/cilium-operator-dashboard.json")
 
-# xwing's lookups go through the DNS proxy (so the proxy's upstream timings exist)
-DNS_VISIBILITY = """
-apiVersion: cilium.io/v2
-kind: CiliumNetworkPolicy
-metadata: {name: alliance-dns-visibility}
-spec:
-  endpointSelector: {matchLabels: {org: alliance}}
-  egress:
-  - toEndpoints:
-    - matchLabels: {"k8s:io.kubernetes.pod.namespace": kube-system, "k8s:k8s-app": kube-dns}
-    toPorts:
-    - ports: [{port: "53", protocol: ANY}]
-      rules: {dns: [{matchPattern: "*"}]}
-  - toEndpoints: [{}]
-"""
+DNS_VISIBILITY = FIXTURES / "dns-visibility.yaml"  # xwing's lookups through the DNS proxy
 
 
 def cilium_dashboards() -> dict[str, dict]:

@@ -39,21 +39,7 @@ EVENTS_LOG = "/var/run/cilium/hubble/events.log"
 OPENMETRICS = "application/openmetrics-text"
 BACKUP = re.compile(r"events-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})\.log")
 
-# xwing's DNS lookups through the DNS proxy (L7 DNS flows, so the dns handler has something to count)
-DNS_VISIBILITY = """
-apiVersion: cilium.io/v2
-kind: CiliumNetworkPolicy
-metadata: {name: alliance-dns-visibility}
-spec:
-  endpointSelector: {matchLabels: {org: alliance}}
-  egress:
-  - toEndpoints:
-    - matchLabels: {"k8s:io.kubernetes.pod.namespace": kube-system, "k8s:k8s-app": kube-dns}
-    toPorts:
-    - ports: [{port: "53", protocol: ANY}]
-      rules: {dns: [{matchPattern: "*"}]}
-  - toEndpoints: [{}]
-"""
+DNS_VISIBILITY = FIXTURES / "dns-visibility.yaml"  # xwing's lookups through the DNS proxy
 
 # xwing may only talk to the empire: its DNS queries to kube-system are dropped
 XWING_EMPIRE_ONLY = """

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 import yaml
 
 from .errors import ExporterConfigError
-from .options import normalize_yaml_filters
+from .options import json_kind, normalize_yaml_filters
 
 DEFAULT_FILE_MAX_SIZE_MB = 10
 DEFAULT_FILE_MAX_BACKUPS = 5
@@ -129,23 +129,9 @@ _FIELDS = {
 _FOLDED = {k.lower(): k for k in _FIELDS}
 
 
-def _kind(value) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return "value"
-
-
 def _type_error(value, tag: str) -> ExporterConfigError:
     gotype = _FIELDS[tag][1]
-    what = _kind(value)
+    what = json_kind(value)
     if what == "number":
         what = f"number {value}"
     return ExporterConfigError(f"json: cannot unmarshal {what} into Go struct field "
@@ -202,7 +188,7 @@ def parse_flowlogs(content: bytes | str) -> dict[str, FlowLogConfig]:
     entries: list = []
     if doc is not None:
         if not isinstance(doc, dict):
-            raise ExporterConfigError(f"failed to unmarshal yaml config: json: cannot unmarshal {_kind(doc)} "
+            raise ExporterConfigError(f"failed to unmarshal yaml config: json: cannot unmarshal {json_kind(doc)} "
                                       "into Go value of type exporter.DynamicExportersConfig")
         for key, value in doc.items():
             if str(key).lower() == "flowlogs":
@@ -210,7 +196,7 @@ def parse_flowlogs(content: bytes | str) -> dict[str, FlowLogConfig]:
                     entries = []
                 elif not isinstance(value, list):
                     raise ExporterConfigError(
-                        f"failed to unmarshal yaml config: json: cannot unmarshal {_kind(value)} into Go "
+                        f"failed to unmarshal yaml config: json: cannot unmarshal {json_kind(value)} into Go "
                         "struct field DynamicExportersConfig.flowLogs of type []*exporter.FlowLogConfig")
                 else:
                     entries = value
@@ -221,7 +207,7 @@ def parse_flowlogs(content: bytes | str) -> dict[str, FlowLogConfig]:
             continue
         if not isinstance(raw, dict):
             raise ExporterConfigError(
-                f"failed to unmarshal yaml config: json: cannot unmarshal {_kind(raw)} into Go "
+                f"failed to unmarshal yaml config: json: cannot unmarshal {json_kind(raw)} into Go "
                 "struct field DynamicExportersConfig.flowLogs of type exporter.FlowLogConfig")
         try:
             configs.append(_decode_entry(raw))

@@ -80,7 +80,7 @@ def normalize_yaml_filters(items, field: str) -> list[dict]:
     if items is None:
         return []
     if not isinstance(items, list):
-        raise ExporterConfigError(f"json: cannot unmarshal {_json_kind(items)} into Go struct field "
+        raise ExporterConfigError(f"json: cannot unmarshal {json_kind(items)} into Go struct field "
                                   f"FlowLogConfig.flowLogs.{field} of type exporter.FlowFilters")
     out = []
     for item in items:
@@ -96,7 +96,7 @@ def normalize_yaml_filters(items, field: str) -> list[dict]:
     return out
 
 
-def _json_kind(value) -> str:
+def json_kind(value) -> str:
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):
