@@ -24,6 +24,7 @@ from aiohttp import web
 
 from ...errors import AlreadyExists, Conflict, InvalidObject, NotFound
 from . import patch as patching
+from . import protobuf
 from .context import ApiContext
 from .crds import crd_objects
 from .errors import (
@@ -89,9 +90,18 @@ async def read_body(request: web.Request) -> Any:
     if not raw:
         raise bad_request("the body of the request was empty")
     ctype = request.headers.get("Content-Type", "")
+    if protobuf.is_protobuf(ctype):
+        try:
+            return protobuf.decode_object(raw)
+        except protobuf.UnsupportedKind as exc:
+            raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                           f"{exc.kind} ({exc.api_version}) is not supported as {protobuf.MEDIA_TYPE} by this "
+                           f"server; accepted media types include: application/json, application/yaml") from None
+        except protobuf.ProtobufError as exc:
+            raise bad_request(f"the object provided is unrecognized: couldn't decode the protobuf body: {exc}") from None
     if "protobuf" in ctype or "cbor" in ctype:
         raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted "
-                       "media types include: application/json, application/yaml")
+                       "media types include: application/json, application/yaml, " + protobuf.MEDIA_TYPE)
     try:
         if "yaml" in ctype:
             return yaml.safe_load(raw.decode())
