@@ -195,9 +195,10 @@ def test_service_list_shows_deathstar_with_both_backends(sw_lab) -> None:
     assert lines[start + 1][:backend_col].strip() == ""
     assert lines[start + 1][backend_col:].rstrip() == f"2 => {ips[1]}:80/TCP (active)"
     lb = dbg(sw_lab, "k8s-w2", "cilium-dbg bpf lb list").stdout
-    assert re.search(rf"^{re.escape(svc['spec']['clusterIP'])}:80/TCP\s+{re.escape(ips[0])}:80/TCP \(\d+\) \(1\)$",
-                     lb, re.M)
-    assert re.search(r"^\s+0\.0\.0\.0:0 \(\d+\) \(0\) \[ClusterIP, non-routable\]$", lb, re.M)
+    # one row per service-map key (frontend + slot), every value cell tab-terminated (padded)
+    cip = re.escape(svc['spec']['clusterIP'])
+    assert re.search(rf"^{cip}:80/TCP \(1\)\s+{re.escape(ips[0])}:80/TCP \(\d+\) \(1\) +$", lb, re.M)
+    assert re.search(rf"^{cip}:80/TCP \(0\)\s+0\.0\.0\.0:0 \(\d+\) \(0\) \[ClusterIP, non-routable\] +$", lb, re.M)
 
 
 # -- policy ----------------------------------------------------------------------------------------

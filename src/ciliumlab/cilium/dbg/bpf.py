@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .common import BPF_GLOBALS, Dbg, Fatal, UsageError, endpoints, find_endpoint, go_json, identity_labels
-from .service import PROTO_NAMES, run_bpf_lb
+from .service import run_bpf_lb
 from .tabwriter import TabWriter
 
 CT_FLAG_NAMES = ((0x1, "RxClosing"), (0x2, "TxClosing"), (0x4, "Nat64"), (0x8, "LBLoopback"),
@@ -108,7 +108,8 @@ def _policy(dbg: Dbg, args: list[str]) -> int:
             dbg.write("\n\n")
         return 0
     if not ids:
-        dbg.err.write("Error: missing endpoint ID\n")
+        # requireEndpointID -> Usagef: the message, a blank line, then the command's help
+        dbg.err.write("Error: Missing endpoint id argument\n\n" + POLICY_GET_HELP.replace("cilium-dbg", dbg.name))
         return 1
     ep = find_endpoint(dbg, ids[0])
     entries = policy_entries(dbg, ep)
@@ -117,6 +118,24 @@ def _policy(dbg: Dbg, args: list[str]) -> int:
         return 0
     _print_table(dbg, entries, numeric)
     return 0
+
+
+POLICY_GET_HELP = """Get contents of a policy BPF map
+
+Usage:
+  cilium-dbg bpf policy get [flags]
+
+Flags:
+      --all             Dump all policy maps
+  -h, --help            help for get
+  -n, --numeric         Do not resolve IDs
+  -o, --output string   json| yaml| jsonpath='{}'
+
+Global Flags:
+      --config string   Config file (default is $HOME/.cilium.yaml)
+  -D, --debug           Enable debug messages
+  -H, --host string     URI to server-side API
+"""
 
 
 def _map_path(eid: int) -> str:
@@ -147,12 +166,13 @@ def policy_entries(dbg: Dbg, ep) -> list[dict]:
                 proxy = _proxy_port(lab, e.l7) if verdict == "Allow" and e.l7 is not None else 0
                 for peer in peers:
                     for proto, lo, hi in ports:
-                        out.append(_entry(verdict, name, peer, proto, lo if (lo, hi) != (0, 65535) else 0,
-                                          _port_prefix(proto, lo, hi), proxy))
+                        for port, plen in _port_prefixes(proto, lo, hi):
+                            out.append(_entry(verdict, name, peer, proto, port, plen, proxy))
     uniq = {(e["Key"]["TrafficDirection"], e["Key"]["Identity"], e["Key"]["Nexthdr"], e["Key"]["DestPort"],
              e["Key"]["PrefixLen"]): e for e in out}
-    return sorted(uniq.values(), key=lambda e: (e["Key"]["TrafficDirection"], e["Key"]["Identity"],
-                                                 e["Key"]["Nexthdr"], e["Key"]["DestPort"]))
+    # PolicyEntriesDump.Less: deny entries first, then traffic direction, then identity
+    return sorted(uniq.values(), key=lambda e: (e["Verdict"] != "Deny", e["Key"]["TrafficDirection"],
+                                                 e["Key"]["Identity"], e["Key"]["Nexthdr"], e["Key"]["DestPort"]))
 
 
 def _proxy_port(lab, l7) -> int:
@@ -160,14 +180,23 @@ def _proxy_port(lab, l7) -> int:
     return int(getattr(proxy, "port", 0) or 0)
 
 
-def _port_prefix(proto: int, lo: int, hi: int) -> int:
+def _port_prefixes(proto: int, lo: int, hi: int) -> list[tuple[int, int]]:
+    """(dest port, key prefix length past identity/direction) entries covering a port range:
+    0 for any protocol, 8 for a protocol with any port, 8 + port-mask bits otherwise (a range
+    is split into aligned power-of-two blocks, as the policy map's LPM keys require)."""
     if proto == 0:
-        return 0
+        return [(0, 0)]
     if (lo, hi) == (0, 65535):
-        return 8
-    span = hi - lo + 1
-    bits = span.bit_length() - 1 if span & (span - 1) == 0 else 0
-    return 8 + 16 - bits
+        return [(0, 8)]
+    out = []
+    port = lo
+    while port <= hi:
+        size = 1
+        while port % (size * 2) == 0 and port + size * 2 - 1 <= hi and size < 65536:
+            size *= 2
+        out.append((port, 8 + 16 - (size.bit_length() - 1)))
+        port += size
+    return out
 
 
 def _entry(verdict: str, direction: str, identity: int, proto: int, port: int, prefix: int, proxy: int = 0) -> dict:
@@ -177,14 +206,22 @@ def _entry(verdict: str, direction: str, identity: int, proto: int, port: int, p
             "AuthType": "disabled", "Cookie": 0}
 
 
+U8PROTO = {0: "ANY", 1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6", 132: "SCTP"}
+
+
 def _port_proto(e: dict) -> str:
+    """`PolicyKey.PortProtoString()`: the protocol alone when the port is wildcarded (prefix 0 or
+    8), `lo-hi/PROTO` for a partial port prefix, `port/PROTO` for an exact port."""
     k = e["Key"]
-    proto = PROTO_NAMES.get(k["Nexthdr"], "ICMP" if k["Nexthdr"] == 1 else str(k["Nexthdr"]))
-    if k["Nexthdr"] == 0:
-        return "ANY"
-    if k["PrefixLen"] <= 8:
-        return f"ANY/{proto}"
-    return f"{k['DestPort']}/{proto}"
+    proto = U8PROTO.get(k["Nexthdr"], str(k["Nexthdr"]))
+    plen = k["PrefixLen"]
+    if plen in (0, 8):
+        return proto
+    if 8 < plen < 24:
+        return f"{k['DestPort']}-{k['DestPort'] + (0xFFFF >> (plen - 8))}/{proto}"
+    if plen == 24:
+        return f"{k['DestPort']}/{proto}"
+    return f"<INVALID PREFIX LENGTH: {plen}>"
 
 
 def _print_table(dbg: Dbg, entries: list[dict], numeric: bool) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from .common import BPF_GLOBALS, Dbg, Fatal, UsageError, endpoints
+from .common import BPF_GLOBALS, Dbg, Fatal, UsageError, endpoints, go_json
 from .tabwriter import TabWriter
 
 RW_OPTIONS = ("ConntrackAccounting", "Debug", "DebugLB", "DropNotification", "MonitorAggregationLevel",
@@ -78,69 +78,138 @@ def nat_lines(dbg: Dbg) -> list[str]:
 def run_nat(dbg: Dbg, args: list[str]) -> int:
     if not args or args[0] not in ("list", "ls"):
         raise UsageError(f'unknown command "{args[0] if args else ""}" for "{dbg.name} bpf nat"', "bpf nat")
-    for line in nat_lines(dbg):
-        dbg.write(line + "\n")
+    # bpf_nat_list.go: fmt.Println(DumpEntriesWithTimeDiff(map)) per opened map (IPv4 here; the
+    # IPv6 map is nil without IPv6), so the dump always ends with an empty line.
+    dbg.write("".join(line + "\n" for line in nat_lines(dbg)) + "\n")
     return 0
 
 
 def run_fs(dbg: Dbg, args: list[str]) -> int:
     if not args or args[0] != "show":
         raise UsageError(f'unknown command "{args[0] if args else ""}" for "{dbg.name} bpf fs"', "bpf fs")
-    dbg.write("MountID:          1017\nParentID:         1006\nMounted State:    true\n"
-              "MountPoint:       /sys/fs/bpf\nMountOptions:     rw,relatime\nOptionFields:     [master:11]\n"
-              "FilesystemType:   bpf\nMountSource:      bpf\nSuperOptions:     rw,mode=700\n")
+    # bpf_fs_show.go: tabwriter.NewWriter(os.Stdout, 2, 0, 3, ' ', 0), fields of /proc/self/mountinfo
+    w = TabWriter(dbg.out, minwidth=2)
+    for label, value in (("MountID", "1017"), ("ParentID", "1006"), ("Mounted State", "true"),
+                         ("MountPoint", "/sys/fs/bpf"), ("MountOptions", "rw,relatime"),
+                         ("OptionFields", "[master:11]"), ("FilesystemType", "bpf"), ("MountSource", "bpf"),
+                         ("SuperOptions", "rw,mode=700")):
+        w.write(f"{label}:\t{value}\n")
+    w.flush()
     return 0
 
 
 # -- maps --------------------------------------------------------------------------------------
-def _maps(dbg: Dbg) -> list[tuple[str, int]]:
-    """(map name, live entries) for the node's maps the lab models."""
+def _maps(dbg: Dbg) -> list[tuple[str, int, bool]]:
+    """(map name, entries in the agent's userspace cache, cache enabled) for the maps the lab models.
+
+    `map list` counts the *cache* (what the agent wrote), not the kernel map: conntrack maps
+    have no cache (`ctmap.newMap` does not call `WithCache`), the SNAT map's cache stays empty
+    because the datapath creates its entries, and per-CPU metrics are not cached."""
     lab = dbg.lab
-    ct = lab.fabric.ct.get(dbg.node)
-    n_ct = len(ct) if ct is not None else 0
     eps = endpoints(dbg)
-    maps = [("cilium_ipcache_v2", len(lab.ipcache.entries())), ("cilium_lxc", len(eps) - 1),
-            ("cilium_ct4_global", n_ct), ("cilium_ct_any4_global", 0), ("cilium_snat_v4_external", len(nat_lines(dbg))),
-            ("cilium_lb4_services_v2", len(lab.fabric.lb.frontends())),
-            ("cilium_metrics", 0), ("cilium_runtime_config", 1), ("cilium_tunnel_map", 0)]
+    from .service import frontends
+
+    fes = frontends(dbg)
+    slots = sum(1 + len(fe.backends) for fe in fes)
+    backends = {b.id for fe in fes for b in fe.backends}
+    maps = [("cilium_ipcache_v2", len(lab.ipcache.entries()), True), ("cilium_lxc", len(eps) - 1, True),
+            ("cilium_ct4_global", 0, False), ("cilium_ct_any4_global", 0, False),
+            ("cilium_snat_v4_external", 0, True), ("cilium_lb4_services_v2", slots, True),
+            ("cilium_lb4_backends_v3", len(backends), True), ("cilium_lb4_reverse_nat", len({fe.id for fe in fes}), True),
+            ("cilium_metrics", 0, False), ("cilium_runtime_config", 1, True), ("cilium_tunnel_map", 0, True)]
     from .bpf import policy_entries
 
     for ep in eps:
-        maps.append((f"cilium_policy_v2_{ep.id:05d}", len(policy_entries(dbg, ep))))
+        maps.append((f"cilium_policy_v2_{ep.id:05d}", len(policy_entries(dbg, ep)), True))
     return maps
+
+
+def _event_buffers(dbg: Dbg) -> set[str]:
+    """Maps named in `bpf-map-event-buffers` (`name=size,ttl;...`): only those keep events."""
+    raw = _cfg(dbg).get("bpf-map-event-buffers", "")
+    return {part.split("=", 1)[0].strip() for part in re.split(r"[;\s]+", raw) if part.strip()}
 
 
 def run_map(dbg: Dbg, args: list[str]) -> int:
     if not args:
         raise UsageError(f'missing subcommand for "{dbg.name} map"', "map")
     sub, rest = args[0], args[1:]
+    names = [a for a in rest if not a.startswith("-")]
     if sub in ("list", "ls"):
-        verbose = "--verbose" in rest or "-v" in rest
-        if verbose:
-            for name, count in _maps(dbg):
+        for a in rest:
+            if a.startswith("-") and not a.startswith("--") and a not in ("-o", "-h"):
+                raise UsageError(f"unknown shorthand flag: {a[1]!r} in {a}", "map list")
+        if "--verbose" in rest:
+            # map_list.go printMapListVerbose: `## Map: <name>`, printMapEntries, an empty line
+            for name, count, cached in _maps(dbg):
                 dbg.write(f"## Map: {name}\n")
-                dbg.write("Key\tValue\tState\tError\n" if count else "Cache is empty\n")
+                if not cached:
+                    dbg.write("Cache is disabled\n\n")
+                elif count == 0:
+                    dbg.write("Cache is empty\n\n")
+                else:
+                    w = TabWriter(dbg.out)
+                    w.write("Key\tValue\tState\tError\n")
+                    for key, value in _cache_entries(dbg, name):
+                        w.write(f"{key}\t{value}\tsync\t\n")
+                    w.flush()
                 dbg.write("\n")
             return 0
         w = TabWriter(dbg.out)
         w.write("Name\tNum entries\tNum errors\tCache enabled\n")
-        for name, count in _maps(dbg):
-            w.write(f"{name}\t{count}\t0\ttrue\n")
+        for name, count, cached in _maps(dbg):
+            w.write(f"{name}\t{count}\t0\t{'true' if cached else 'false'}\n")
         w.flush()
         return 0
     if sub == "events":
-        names = [a for a in rest if not a.startswith("-")]
         if not names:
-            raise UsageError("map name must be specified", "map events")
-        if names[0] not in {n for n, _ in _maps(dbg)}:
-            raise Fatal(f"Cannot get map {names[0]}: [GET /map/{{name}}/events][404] getMapNameEventsNotFound ")
+            raise Fatal("map name must be specified")
+        # GET /map/{name}/events answers 404 for an unknown map and for a map without an
+        # events buffer; map_event_list.go wraps it in Fatalf("could not get map name events: %s")
+        if names[0] not in {n for n, _, _ in _maps(dbg)} or names[0] not in _event_buffers(dbg):
+            raise Fatal("could not get map name events: [GET /map/{name}/events][404] getMapNameEventsNotFound ")
         return 0
     if sub == "get":
-        names = [a for a in rest if not a.startswith("-")]
-        if names and names[0] in {n for n, _ in _maps(dbg)}:
-            dbg.write("Key\tValue\tState\tError\n")
-            return 0
+        if not names:
+            raise Fatal("map name must be specified")
+        found = {n: (c, cached) for n, c, cached in _maps(dbg)}
+        if names[0] not in found:
+            raise Fatal("[GET /map/{name}][404] getMapNameNotFound ")
+        count, cached = found[names[0]]
+        if not cached:
+            dbg.write("Cache is disabled\n\n")
+        elif count == 0:
+            dbg.write("Cache is empty\n\n")
+        else:
+            w = TabWriter(dbg.out)
+            w.write("Key\tValue\tState\tError\n")
+            for key, value in _cache_entries(dbg, names[0]):
+                w.write(f"{key}\t{value}\tsync\t\n")
+            w.flush()
+        return 0
     raise UsageError(f'unknown command "{sub}" for "{dbg.name} map"', "map")
+
+
+def _cache_entries(dbg: Dbg, name: str) -> list[tuple[str, str]]:
+    """Key/value strings of a cached map, for the maps whose `String()` forms were checked
+    (lb4 reverse NAT and backends, pkg/loadbalancer/maps/types.go); others list no rows."""
+    from .service import frontends
+
+    fes = frontends(dbg)
+    if name == "cilium_lb4_reverse_nat":
+        seen: dict[int, str] = {}
+        for fe in fes:
+            seen.setdefault(fe.id, f"{fe.ip}:{fe.port}")
+        return [(str(i), seen[i]) for i in sorted(seen)]
+    if name == "cilium_lb4_backends_v3":
+        from .service import PROTO_NAMES
+
+        out: dict[int, str] = {}
+        for fe in fes:
+            for b in fe.backends:
+                out.setdefault(b.id, f"{PROTO_NAMES.get(fe.proto, 'ANY')}://{b.ip}")
+        return [(str(i), out[i]) for i in sorted(out)]
+    return []
 
 
 # -- metrics / cgroups / statedb ---------------------------------------------------------------
@@ -177,18 +246,45 @@ def run_metrics(dbg: Dbg, args: list[str]) -> int:
 
 
 def run_cgroups(dbg: Dbg, args: list[str]) -> int:
+    """cgroups_list.go: `POD NAME  POD NAMESPACE  CGROUP IDS` (each cell tab-terminated), one
+    row per container, further containers of a pod with empty name/namespace; `--no-headers`."""
     if not args or args[0] not in ("list", "ls"):
         raise UsageError(f'unknown command "{args[0] if args else ""}" for "{dbg.name} cgroups"', "cgroups")
+    pods = [p for p in dbg.lab.list("pod", None) if (p.get("spec") or {}).get("nodeName") == dbg.node]
+    pods.sort(key=lambda p: (p["metadata"].get("namespace", ""), p["metadata"]["name"]))
+    if any(a.startswith("-o") or a.startswith("--output") for a in args[1:]):
+        metas = [{"containers": [{"cgroup-id": cid} for cid in _cgroup_ids(p)], "ip-addresses": _pod_ips(p),
+                  "name": p["metadata"]["name"], "namespace": p["metadata"].get("namespace", "")} for p in pods]
+        dbg.write(go_json(metas) + "\n")
+        return 0
     w = TabWriter(dbg.out)
-    w.write("Cgroup Id\tCgroup Path\tPod Name\tNamespace\tContainer Name\n")
-    for ep in endpoints(dbg):
-        if ep.kind != "pod":
-            continue
-        uid = ep.pod_uid.replace("-", "_")
-        path = f"/run/cilium/cgroupv2/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod{uid}.slice"
-        w.write(f"{4000 + ep.id}\t{path}\t{ep.pod_name}\t{ep.namespace}\t\n")
+    if "--no-headers" not in args:
+        w.write("POD NAME\tPOD NAMESPACE\tCGROUP IDS\t\n")
+    for p in pods:
+        for i, cid in enumerate(_cgroup_ids(p)):
+            if i == 0:
+                w.write(f"{p['metadata']['name']}\t{p['metadata'].get('namespace', '')}\t{cid}\t\n")
+            else:
+                w.write(f"\t\t{cid}\t\n")
     w.flush()
     return 0
+
+
+def _cgroup_ids(pod: dict) -> list[int]:
+    """A stable cgroup v2 id (the cgroup directory's inode) per running container."""
+    import hashlib
+
+    out = []
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        cid = str(cs.get("containerID") or "")
+        if not cid:
+            continue
+        out.append(4096 + int(hashlib.sha256(cid.encode()).hexdigest()[:8], 16) % 60000)
+    return out
+
+
+def _pod_ips(pod: dict) -> list[str]:
+    return [i["ip"] for i in (pod.get("status") or {}).get("podIPs") or [] if i.get("ip")]
 
 
 def run_statedb(dbg: Dbg, args: list[str]) -> int:
@@ -213,30 +309,75 @@ def run_statedb(dbg: Dbg, args: list[str]) -> int:
 
 # -- policy selectors ----------------------------------------------------------------------------
 def _selector_text(selector) -> str:
-    labels, exprs = [], []
+    """The selector cache key: the slim `LabelSelector.String()` (gogo-generated), e.g.
+    `&LabelSelector{MatchLabels:map[string]string{any.org: empire,},MatchExpressions:[]LabelSelectorRequirement{},}`
+    (map keys sorted, each `k: v,`; expressions `LabelSelectorRequirement{Key:..,Operator:..,Values:[a b],},`)."""
+    labels, exprs = {}, []
     for r in selector.reqs:
         key = f"{r.source}.{r.key}"
-        if r.op == "In" and len(r.values) == 1 or r.op in ("=", "==", "Equals", "EQ"):
-            labels.append(f"{key}: {next(iter(r.values), '')}")
-        elif len(r.values) == 1 and r.op not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            labels.append(f"{key}: {next(iter(r.values))}")
+        if r.op in ("=", "==", "Equals", "EQ") or (r.op == "In" and len(r.values) == 1):
+            labels[key] = next(iter(r.values), "")
         else:
-            vals = ",".join(sorted(r.values))
-            exprs.append(f"LabelSelectorRequirement{{Key:{key},Operator:{r.op},Values:[{vals}],}}")
-    return (f"&LabelSelector{{MatchLabels:map[string]string{{{','.join(labels)}{',' if labels else ''}}},"
-            f"MatchExpressions:[]LabelSelectorRequirement{{{','.join(exprs)}}},}}")
+            vals = " ".join(sorted(r.values))
+            exprs.append(f"LabelSelectorRequirement{{Key:{key},Operator:{r.op},Values:[{vals}],}},")
+    ml = "".join(f"{k}: {v}," for k, v in sorted(labels.items()))
+    return (f"&LabelSelector{{MatchLabels:map[string]string{{{ml}}},"
+            f"MatchExpressions:[]LabelSelectorRequirement{{{''.join(exprs)}}},}}")
 
 
-def run_selectors(dbg: Dbg, args: list[str]) -> int:
-    cache = dbg.lab.policy.selector_cache
+def _peer_selectors(dbg: Dbg) -> list[tuple[object, list[tuple[str, ...]]]]:
+    """The peer selectors (`policy selectors`; subjects are `policy subject-selectors`) with the
+    label arrays of the rules using each, one array per using rule item."""
+    users: dict[int, tuple[object, list[tuple[str, ...]]]] = {}
+    for rules in dbg.lab.policy.objects().values():
+        for rule in rules:
+            for item in rule.items:
+                for cs in item.peer_cs:
+                    users.setdefault(id(cs), (cs, []))[1].append(tuple(rule.ref.labels))
+    return list(users.values())
+
+
+def _subject_selectors(dbg: Dbg) -> list[tuple[object, list[tuple[str, ...]]]]:
+    users: dict[int, tuple[object, list[tuple[str, ...]]]] = {}
+    for rules in dbg.lab.policy.objects().values():
+        for rule in rules:
+            if rule.subject_cs is not None:
+                users.setdefault(id(rule.subject_cs), (rule.subject_cs, []))[1].append(tuple(rule.ref.labels))
+    return list(users.values())
+
+
+def _label_value(labels: tuple[str, ...], key: str) -> str:
+    for text in labels:
+        if text.startswith(f"k8s:{key}="):
+            return text.split("=", 1)[1]
+    return ""
+
+
+def run_selectors(dbg: Dbg, args: list[str], subject: bool = False) -> int:
+    """policy_selectors.go: rows sorted by selector; LABELS = `namespace/name` of the using
+    policies (`-v`: the full label arrays); USERS; IDENTITIES one per line (`\t\t\t%d\t`)."""
+    verbose = any(a in ("-v", "--verbose") for a in args)
+    entries = _subject_selectors(dbg) if subject else _peer_selectors(dbg)
+    rows = sorted(((_selector_text(cs.selector), cs, lbls) for cs, lbls in entries), key=lambda r: r[0])
     w = TabWriter(dbg.out)
     w.write("SELECTOR\tLABELS\tUSERS\tIDENTITIES\n")
-    for cs in sorted(cache._selectors.values(), key=lambda c: _selector_text(c.selector)):
+    for text, cs, lbls in rows:
+        uniq = list(dict.fromkeys(lbls))
+        if verbose:
+            col = "[" + " ".join("[" + " ".join(sorted(la)) + "]" for la in uniq) + "]" if uniq else ""
+        else:
+            names = []
+            for la in uniq:
+                ns = _label_value(la, "io.cilium.k8s.policy.namespace")
+                if ns:
+                    names.append(f"{ns}/{_label_value(la, 'io.cilium.k8s.policy.name')}")
+            col = ",".join(names)
+        w.write(f"{text}\t{col}\t{len(lbls)}")
         ids = sorted(cs.ids)
-        text = _selector_text(cs.selector)
-        w.write(f"{text}\t\t{cs.refs}\t{ids[0] if ids else ''}\n")
-        for i in ids[1:]:
-            w.write(f"\t\t\t{i}\n")
+        if not ids:
+            w.write("\t\n")
+        for i, ident in enumerate(ids):
+            w.write(f"\t{ident}\t\n" if i == 0 else f"\t\t\t{ident}\t\n")
     w.flush()
     return 0
 

@@ -35,7 +35,8 @@ def _list(dbg: Dbg, args: list[str]) -> int:
         w.write("ID\tLABELS\tREFCOUNT\n")
         for ident, labels, count in rows:
             for j, label in enumerate(labels):
-                w.write(f"{ident}\t{label}\t{count}\n" if j == 0 else f"\t{label}\t\n")
+                # identity_list.go: `%d\t%s\t%d\t\n`, continuation `\t%s\t\n`
+                w.write(f"{ident}\t{label}\t{count}\t\n" if j == 0 else f"\t{label}\t\n")
         w.flush()
         return 0
     rows2 = _all(dbg)

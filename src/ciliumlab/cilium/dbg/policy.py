@@ -12,9 +12,9 @@ SELECTOR_FIELDS = ("fromEndpoints", "toEndpoints")
 
 
 def run(dbg: Dbg, args: list[str]) -> int:
-    if args and args[0] == "selectors":
+    if args and args[0] in ("selectors", "subject-selectors"):
         from .extra import run_selectors
-        return run_selectors(dbg, args[1:])
+        return run_selectors(dbg, args[1:], subject=args[0] == "subject-selectors")
     if not args or args[0] != "get":
         raise UsageError(f'unknown command "{args[0] if args else ""}" for "{dbg.name} policy"', "policy")
     repo = dbg.lab.policy
