@@ -66,7 +66,8 @@ def test_ifconfig_net_tools_layout(lab):
 
 def test_ip_addr_has_cilium_devices_and_one_lxc_per_local_endpoint(lab):
     out = run(lab, "k8s-w1", "ip -c addr")
-    names = re.findall(r"^\d+: ([^:@]+)", out, re.M)
+    assert "\x1b[36meth0: \x1b[0m" in out  # -c is -color=always: escapes even into a pipe
+    names = re.findall(r"^\d+: ([^:@]+)", re.sub(r"\x1b\[\d+m", "", out), re.M)
     assert names[:5] == ["lo", "eth0", "eth1", "cilium_net", "cilium_host"]
     assert "lxc_health" in names
     # native routing (the seed's config): no VXLAN device
