@@ -29,3 +29,10 @@ def test_ssh_exit_code_and_unknown_node(served):  # noqa: F811
     assert res.rc == 3
     res = ssh(served, "k8s-w9", "--", "hostname")
     assert res.rc == 255
+
+
+def test_ssh_has_the_nodes_tools_not_the_agent_images(served):  # noqa: F811
+    """The node's Ubuntu (curl, dig …) through nsenter from the privileged agent pod, as on a real node."""
+    res = ssh(served, "k8s-w1", "--", "curl -s localhost:9962/metrics | grep -c '^cilium_version'")
+    assert res.rc == 0, res.err
+    assert res.out.strip() == "1"

@@ -65,7 +65,9 @@ def ssh(state_dir: Path | None, node: str, command: tuple[str, ...]) -> None:
             sys.stderr.write(f"ssh: Could not resolve hostname {node}: Name or service not known\n")
             sys.exit(255)
         exec_argv, env = found
-        exec_argv += ["-it", "--", "bash"] if not argv else ["--", "sh", "-c", script]
+        # the agent is privileged: nsenter into the node's mount namespace, as Cilium's init containers do
+        exec_argv += ["-it", "--", "bash"] if not argv else ["--", "nsenter", "--mount=/hostproc/1/ns/mnt", "--",
+                                                            "sh", "-c", script]
         proc = subprocess.run(exec_argv, env=env)
         sys.exit(proc.returncode)
     if not argv:

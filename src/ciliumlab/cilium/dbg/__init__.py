@@ -37,11 +37,40 @@ def cilium_dbg_factory(lab, pod: dict, container: dict):
     return cilium_dbg
 
 
+def nsenter_factory(lab, pod: dict, container: dict):
+    """`nsenter` in the (privileged) agent container: `nsenter --mount=/hostproc/1/ns/mnt -- CMD`,
+    as Cilium's own init containers use it, runs CMD in the node's namespaces — the node's files and
+    tools (Ubuntu's curl, dig, ping …), what `ciliumlab ssh` needs against the served lab."""
+    if not is_agent_container(container):
+        return None
+    node = (pod.get("spec") or {}).get("nodeName", "")
+
+    def nsenter(args: list[str], ctx) -> int:
+        import shlex
+
+        rest = list(args)
+        while rest and rest[0].startswith("-") and rest[0] != "--":
+            flag = rest.pop(0)
+            if flag in ("-t", "--target") and rest:
+                rest.pop(0)
+        if rest and rest[0] == "--":
+            rest.pop(0)
+        timeout = None if ctx.deadline is None else max(0.0, ctx.deadline - lab.clock.now())
+        result = lab.node_exec(node, shlex.join(rest) if rest else "sh", stdin=ctx.stdin, timeout=timeout)
+        ctx.stdout.write(result.stdout)
+        ctx.stderr.write(result.stderr)
+        return result.exit_code
+
+    return nsenter
+
+
 def agent_commands(lab, pod: dict, container: dict) -> dict:
-    """The extra programs of an agent container (`cilium-dbg`, `cilium`); {} for any other."""
+    """The extra programs of an agent container (`cilium-dbg`, `cilium`, `nsenter`); {} for any other."""
     fn = cilium_dbg_factory(lab, pod, container)
-    return {"cilium-dbg": fn, "cilium": fn} if fn is not None else {}
+    if fn is None:
+        return {}
+    return {"cilium-dbg": fn, "cilium": fn, "nsenter": nsenter_factory(lab, pod, container)}
 
 
-__all__ = ["MonitorSession", "agent_commands", "cilium_dbg_factory", "is_agent_container", "run_dbg",
-           "start_monitor"]
+__all__ = ["MonitorSession", "agent_commands", "cilium_dbg_factory", "is_agent_container", "nsenter_factory",
+           "run_dbg", "start_monitor"]

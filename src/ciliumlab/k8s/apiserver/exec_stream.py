@@ -77,8 +77,17 @@ def cilium_dbg_placeholder(lab: Any, pod: dict, container: dict) -> CommandFn | 
     return cilium_dbg_factory(lab, pod, container)
 
 
+def nsenter_in_agent(lab: Any, pod: dict, container: dict) -> CommandFn | None:
+    """`nsenter` in the agent container: into the node's namespaces (`ciliumlab ssh` uses it)."""
+    if not _is_agent(container):
+        return None
+    from ...cilium.dbg import nsenter_factory
+
+    return nsenter_factory(lab, pod, container)
+
+
 def default_exec_commands() -> dict[str, ExecCommandFactory]:
-    return {"cilium-dbg": cilium_dbg_placeholder, "cilium": cilium_dbg_placeholder}
+    return {"cilium-dbg": cilium_dbg_placeholder, "cilium": cilium_dbg_placeholder, "nsenter": nsenter_in_agent}
 
 
 # -- Status on channel 3 ---------------------------------------------------------------------
