@@ -183,3 +183,9 @@ def test_config_set_get_reset(tmp_path):
 
 def test_version():
     assert run("version").stdout.startswith("hubble v1.19")
+
+
+def test_missing_tls_file_is_named_not_a_traceback(tmp_path):
+    res = run("status", "--server", "127.0.0.1:1", "--tls", "--tls-ca-cert-files", str(tmp_path / "ca.crt"))
+    assert res.exit_code == 1 and not isinstance(res.exception, FileNotFoundError)
+    assert f"failed to read TLS material: open {tmp_path / 'ca.crt'}: no such file or directory" in res.output

@@ -81,6 +81,10 @@ def connect(settings: Settings) -> FlowSource:
     }
     try:
         return grpc_connect(server, **options)
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:  # a --tls-* file
+        reason = {FileNotFoundError: "no such file or directory", PermissionError: "permission denied",
+                  IsADirectoryError: "is a directory"}[type(exc)]
+        raise HubbleError(f"failed to read TLS material: open {exc.filename}: {reason}") from None
     except (ConnectionError, OSError):
         raise connection_error(server, tls=bool(options["tls"]), client_cert=bool(options["cert"])) from None
 
