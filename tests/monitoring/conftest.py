@@ -87,17 +87,18 @@ def agent_pods(lab: Lab) -> dict[str, dict]:
     return out
 
 
+def _binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (apt-get install prometheus)")
+    return path
+
+
 @pytest.fixture
 def promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        pytest.skip("promtool is not installed (apt-get install prometheus)")
-    return path
+    return _binary("promtool")
 
 
 @pytest.fixture
 def prometheus_bin() -> str:
-    path = shutil.which("prometheus")
-    if path is None:
-        pytest.skip("prometheus is not installed (apt-get install prometheus)")
-    return path
+    return _binary("prometheus")

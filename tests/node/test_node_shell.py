@@ -4,30 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from ciliumlab import Lab
+from tests.node.conftest import run
 from tests.served.served import ciliumlab
-
-
-@pytest.fixture(scope="module")
-def lab():
-    lab = Lab()
-    lab.apply("""
-apiVersion: v1
-kind: Pod
-metadata: {name: web, labels: {app: web}}
-spec:
-  nodeName: k8s-w1
-  containers: [{name: web, image: nginx}]
-""")
-    return lab
-
-
-def run(lab, node, cmd):
-    r = lab.node_exec(node, cmd)
-    assert r.exit_code == 0, r.stderr
-    return r.stdout
 
 
 def test_hostname_and_hosts_file_list_every_node(lab):

@@ -14,26 +14,7 @@ import re
 import pytest
 
 from ciliumlab import Lab
-
-
-@pytest.fixture(scope="module")
-def lab():
-    lab = Lab()
-    lab.apply("""
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: default, labels: {app: web}}
-spec:
-  nodeName: k8s-w1
-  containers: [{name: web, image: nginx}]
-""")
-    return lab
-
-
-def run(lab, node, cmd):
-    r = lab.node_exec(node, cmd)
-    assert r.exit_code == 0, r.stderr
-    return r.stdout
+from tests.node.conftest import run
 
 
 def with_config(**changes) -> Lab:

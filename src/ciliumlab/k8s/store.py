@@ -71,8 +71,10 @@ class Store:
             highest = max(highest, int(rv) if rv.isdigit() else 0)
         self.resource_version = max(self.resource_version, highest)
 
-    def subscribe(self, listener: Listener) -> None:
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` on every write; returns the function that stops it."""
         self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def _next_rv(self) -> str:
         self.resource_version += 1

@@ -130,6 +130,20 @@ def _event_buffers(dbg: Dbg) -> set[str]:
     return {part.split("=", 1)[0].strip() for part in re.split(r"[;\s]+", raw) if part.strip()}
 
 
+def _print_map_entries(dbg: Dbg, name: str, count: int, cached: bool) -> None:
+    """map_get.go's printMapEntries: the agent's userspace cache of one map."""
+    if not cached:
+        dbg.write("Cache is disabled\n\n")
+    elif count == 0:
+        dbg.write("Cache is empty\n\n")
+    else:
+        w = TabWriter(dbg.out)
+        w.write("Key\tValue\tState\tError\n")
+        for key, value in _cache_entries(dbg, name):
+            w.write(f"{key}\t{value}\tsync\t\n")
+        w.flush()
+
+
 def run_map(dbg: Dbg, args: list[str]) -> int:
     if not args:
         raise UsageError(f'missing subcommand for "{dbg.name} map"', "map")
@@ -143,16 +157,7 @@ def run_map(dbg: Dbg, args: list[str]) -> int:
             # map_list.go printMapListVerbose: `## Map: <name>`, printMapEntries, an empty line
             for name, count, cached in _maps(dbg):
                 dbg.write(f"## Map: {name}\n")
-                if not cached:
-                    dbg.write("Cache is disabled\n\n")
-                elif count == 0:
-                    dbg.write("Cache is empty\n\n")
-                else:
-                    w = TabWriter(dbg.out)
-                    w.write("Key\tValue\tState\tError\n")
-                    for key, value in _cache_entries(dbg, name):
-                        w.write(f"{key}\t{value}\tsync\t\n")
-                    w.flush()
+                _print_map_entries(dbg, name, count, cached)
                 dbg.write("\n")
             return 0
         w = TabWriter(dbg.out)
@@ -175,17 +180,7 @@ def run_map(dbg: Dbg, args: list[str]) -> int:
         found = {n: (c, cached) for n, c, cached in _maps(dbg)}
         if names[0] not in found:
             raise Fatal("[GET /map/{name}][404] getMapNameNotFound ")
-        count, cached = found[names[0]]
-        if not cached:
-            dbg.write("Cache is disabled\n\n")
-        elif count == 0:
-            dbg.write("Cache is empty\n\n")
-        else:
-            w = TabWriter(dbg.out)
-            w.write("Key\tValue\tState\tError\n")
-            for key, value in _cache_entries(dbg, names[0]):
-                w.write(f"{key}\t{value}\tsync\t\n")
-            w.flush()
+        _print_map_entries(dbg, names[0], *found[names[0]])
         return 0
     raise UsageError(f'unknown command "{sub}" for "{dbg.name} map"', "map")
 

@@ -97,7 +97,7 @@ class ControlPlaneStats(Collector):
         self._closed = False
         self._starting = False
         self._start()
-        lab.store.subscribe(self._on_event)
+        self._unsubscribe = lab.store.subscribe(self._on_event)
 
     # -- start-up: what the agent lists and programs when it starts ---------------------------
     def _start(self) -> None:
@@ -112,11 +112,9 @@ class ControlPlaneStats(Collector):
         self._diff_frontends()
 
     def close(self) -> None:
-        """Stop watching the store (the store has no unsubscribe; the listener goes inert)."""
+        """Stop watching the store."""
         self._closed = True
-        listeners = getattr(self.lab.store, "_listeners", None)
-        if listeners is not None and self._on_event in listeners:
-            listeners.remove(self._on_event)
+        self._unsubscribe()
 
     # -- the watch ----------------------------------------------------------------------------
     @property

@@ -65,7 +65,7 @@ class OperatorMetrics:
         self.resyncs = CounterVec("cilium_operator_ipam_resync_total", preset=((),))
         self._closed = False
         self.resyncs.inc(amount=len(lab.store.list("CiliumNode")))
-        lab.store.subscribe(self._on_event)
+        self._unsubscribe = lab.store.subscribe(self._on_event)
         self.registry.register(_OperatorCollector(lab, self.resyncs))
         ProcessCollector(namespace="cilium_operator", registry=self.registry)
 
@@ -82,6 +82,4 @@ class OperatorMetrics:
 
     def close(self) -> None:
         self._closed = True
-        listeners = getattr(self.lab.store, "_listeners", None)
-        if listeners is not None and self._on_event in listeners:
-            listeners.remove(self._on_event)
+        self._unsubscribe()
