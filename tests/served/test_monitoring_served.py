@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -112,19 +113,29 @@ def test_tail_f_follows_the_exported_flows(monitored: ServedLab) -> None:
     patch = json.dumps({"data": {"hubble-export-file-path": "/var/run/cilium/hubble/events.log"}})
     monitored.kubectl_ok("patch", "cm", "cilium-config", "-n", "kube-system", "--type", "merge", "-p", patch)
     monitored.kubectl_ok("rollout", "status", "ds/cilium", "-n", "kube-system", "--timeout=30s")
-    node = monitored.get_json("pod", "-n", "kube-system", "-l", "k8s-app=cilium")["items"][0]["spec"]["nodeName"]
     tail = monitored.kubectl_popen("exec", "-n", "kube-system", "ds/cilium", "--", "tail", "-f",
                                    "/var/run/cilium/hubble/events.log")
+    lines: list[dict] = []
+
+    def read() -> None:
+        for text in tail.stdout:
+            if text.strip():
+                lines.append(json.loads(text))
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deathstars = [p["status"]["podIP"] for p in monitored.get_json("pod", "-l", "class=deathstar")["items"]]
     try:
-        time.sleep(2)
-        # name lookups reach CoreDNS, which runs on the control plane, where ds/cilium's first pod is
-        for _ in range(2):
-            monitored.kubectl_ok("exec", "tiefighter", "--", "curl", "-s", "-XPOST",
-                                 "deathstar.default.svc.cluster.local/v1/request-landing")
-        time.sleep(2)
+        # traffic on every node (ds/cilium may be any agent): CoreDNS on the control plane, both
+        # deathstar replicas directly; repeated until tail -f shows it (the exec may start late)
+        def seen() -> bool:
+            monitored.kubectl_ok("exec", "tiefighter", "--", "sh", "-c",
+                                 "nslookup deathstar.default.svc.cluster.local >/dev/null; "
+                                 + "; ".join(f"curl -s -XPOST {ip}/v1/request-landing" for ip in deathstars))
+            return bool(lines)
+        wait_for(seen, timeout=45, step=1.0)
     finally:
         tail.terminate()
-        out, _ = tail.communicate(timeout=10)
-    lines = [json.loads(line) for line in out.splitlines() if line]
-    assert lines, "tail -f printed nothing"
-    assert all(list(line) == ["flow", "node_name", "time"] and line["node_name"] == node for line in lines)
+        tail.wait(10)
+        reader.join(5)
+    assert all(list(line) == ["flow", "node_name", "time"] for line in lines)
+    assert len({line["node_name"] for line in lines}) == 1  # one agent's file
